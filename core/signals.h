@@ -1,0 +1,18 @@
+#ifndef EDDY_CORE_SIGNALS_H_
+#define EDDY_CORE_SIGNALS_H_
+
+namespace eddy {
+
+// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
+// creates afterwards, so that WaitForTerminationSignal can take them
+// synchronously. Call it first thing in main, before any thread starts.
+void BlockTerminationSignals();
+
+// Waits for SIGINT or SIGTERM (blocked beforehand with
+// BlockTerminationSignals) and returns its number. For the main thread of a
+// server program: wait, then stop the server gracefully.
+int WaitForTerminationSignal();
+
+}  // namespace eddy
+
+#endif  // EDDY_CORE_SIGNALS_H_

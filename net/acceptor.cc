@@ -1,0 +1,156 @@
+#include "net/acceptor.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+namespace eddy {
+namespace {
+
+// Accepts per wakeup before yielding to the loop (which then serves the
+// ready list again), so Stop is noticed during a connect storm.
+constexpr int kMaxAcceptsPerWakeup = 256;
+
+UniqueFd OpenReserveFd() {
+  return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+}  // namespace
+
+Acceptor::Acceptor(UniqueFd listen_fd, std::vector<Worker*> workers,
+                   ProtocolFactory& factory, Options options,
+                   std::atomic<int64_t>& open_connections)
+    : listen_fd_(std::move(listen_fd)),
+      reserve_fd_(OpenReserveFd()),
+      workers_(std::move(workers)),
+      factory_(factory),
+      options_(options),
+      open_connections_(open_connections),
+      backoff_(options.min_backoff) {}
+
+Acceptor::~Acceptor() { Stop(); }
+
+absl::Status Acceptor::Start() {
+  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
+  if (!loop.ok()) return loop.status();
+  loop_ = *std::move(loop);
+  if (absl::Status s = loop_->Watch(listen_fd_.get(), EPOLLIN, this); !s.ok()) {
+    return s;
+  }
+  thread_ = std::thread([this] { loop_->Run(); });
+  pthread_setname_np(thread_.native_handle(), "eddy-acceptor");
+  return absl::OkStatus();
+}
+
+void Acceptor::Stop() {
+  if (loop_ != nullptr) loop_->Stop();
+  if (thread_.joinable()) thread_.join();
+  listen_fd_.reset();
+}
+
+AcceptorStats Acceptor::stats() const {
+  AcceptorStats stats;
+  stats.accepted = accepted_.load(std::memory_order_relaxed);
+  stats.rejected_at_cap = rejected_at_cap_.load(std::memory_order_relaxed);
+  stats.fd_exhausted = fd_exhausted_.load(std::memory_order_relaxed);
+  stats.dropped_no_fd = dropped_no_fd_.load(std::memory_order_relaxed);
+  stats.accept_errors = accept_errors_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void Acceptor::HandleIo(uint32_t /*events*/) { AcceptAll(); }
+void Acceptor::HandleReady() { AcceptAll(); }
+
+void Acceptor::AcceptAll() {
+  // While backing off, the timer retries; edges in between change nothing.
+  if (backing_off_) return;
+  for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
+    const int fd =
+        ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      backoff_ = options_.min_backoff;
+      Dispatch(fd);
+      continue;
+    }
+    switch (errno) {
+      case EAGAIN:
+        return;
+      case EINTR:
+      case ECONNABORTED:
+      case EPROTO:
+        continue;
+      case EMFILE:
+      case ENFILE:
+      case ENOBUFS:
+      case ENOMEM:
+        OnDescriptorsExhausted();
+        return;
+      default:
+        Bump(accept_errors_);
+        OnDescriptorsExhausted();
+        return;
+    }
+  }
+  // Stopped before EAGAIN: no new edge will come for the waiting peers.
+  loop_->MarkReady(this);
+}
+
+void Acceptor::Dispatch(int fd) {
+  const int64_t open = open_connections_.load(std::memory_order_relaxed);
+  if (open >= static_cast<int64_t>(options_.max_connections)) {
+    const absl::string_view response = factory_.OverloadResponse();
+    if (!response.empty()) {
+      [[maybe_unused]] ssize_t n = ::send(fd, response.data(), response.size(),
+                                          MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    ::close(fd);
+    Bump(rejected_at_cap_);
+    return;
+  }
+  open_connections_.fetch_add(1, std::memory_order_relaxed);
+  const size_t count = workers_.size();
+  const size_t first = next_worker_;
+  next_worker_ = (next_worker_ + 1) % count;
+  for (size_t k = 0; k < count; ++k) {
+    if (workers_[(first + k) % count]->HandOff(fd)) {
+      Bump(accepted_);
+      return;
+    }
+  }
+  // Every inbox is full: the workers are far behind, and queueing more
+  // would only add latency. Shed this connection.
+  ::close(fd);
+  open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  workers_[first]->CountShed();
+}
+
+void Acceptor::OnDescriptorsExhausted() {
+  Bump(fd_exhausted_);
+  // Free the reserve descriptor to accept and close one waiting peer: it
+  // gets a prompt close instead of a hang, and the queue moves.
+  if (reserve_fd_.valid()) {
+    reserve_fd_.reset();
+    const int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      ::close(fd);
+      Bump(dropped_no_fd_);
+    }
+    reserve_fd_ = OpenReserveFd();
+  }
+  // Level-triggered pressure without a level-triggered event: retry on a
+  // timer, backing off exponentially, so the thread does not spin.
+  backing_off_ = true;
+  loop_->RunAfter(backoff_, [this] {
+    backing_off_ = false;
+    if (!reserve_fd_.valid()) reserve_fd_ = OpenReserveFd();
+    AcceptAll();
+  });
+  backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+}
+
+}  // namespace eddy

@@ -1,0 +1,90 @@
+#ifndef EDDY_NET_ACCEPTOR_H_
+#define EDDY_NET_ACCEPTOR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/event_loop.h"
+#include "core/unique_fd.h"
+#include "net/protocol.h"
+#include "net/worker.h"
+
+namespace eddy {
+
+struct AcceptorStats {
+  uint64_t accepted = 0;          // handed to a worker
+  uint64_t rejected_at_cap = 0;   // closed because of max_connections
+  uint64_t fd_exhausted = 0;      // EMFILE/ENFILE/ENOBUFS/ENOMEM episodes
+  uint64_t dropped_no_fd = 0;     // accepted on the reserve fd and closed
+  uint64_t accept_errors = 0;     // other accept4 failures
+};
+
+// Acceptor owns the listening socket and runs on its own thread with its own
+// EventLoop. It accepts until EAGAIN and hands each fd to the next worker in
+// round-robin order; a full inbox moves on to the next worker, and when all
+// are full the connection is shed (closed and counted). Descriptor
+// exhaustion never makes it spin: a reserve fd lets it accept-and-close one
+// waiting peer, then it backs off with a timer and tries again, recovering
+// when descriptors free up.
+//
+// Threading: Start and Stop are called by the owner (not by the acceptor
+// thread). stats() from any thread.
+class Acceptor final : public IoHandler {
+ public:
+  struct Options {
+    size_t max_connections = 100000;
+    absl::Duration min_backoff = absl::Milliseconds(10);
+    absl::Duration max_backoff = absl::Milliseconds(500);
+  };
+
+  // `workers` and `factory` must outlive the acceptor. `open_connections`
+  // counts the connections handed out and not yet closed.
+  Acceptor(UniqueFd listen_fd, std::vector<Worker*> workers,
+           ProtocolFactory& factory, Options options,
+           std::atomic<int64_t>& open_connections);
+  ~Acceptor();
+
+  absl::Status Start();
+  // Stops accepting, joins the thread and closes the listening socket.
+  void Stop();
+
+  AcceptorStats stats() const;
+
+  void HandleIo(uint32_t events) override;
+  void HandleReady() override;
+
+ private:
+  void AcceptAll();
+  void Dispatch(int fd);
+  void OnDescriptorsExhausted();
+  static void Bump(std::atomic<uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1,
+                  std::memory_order_relaxed);
+  }
+
+  UniqueFd listen_fd_;
+  UniqueFd reserve_fd_;
+  std::vector<Worker*> workers_;
+  ProtocolFactory& factory_;
+  const Options options_;
+  std::atomic<int64_t>& open_connections_;
+  std::unique_ptr<EventLoop> loop_;
+  std::thread thread_;
+  size_t next_worker_ = 0;
+  bool backing_off_ = false;
+  absl::Duration backoff_;
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> rejected_at_cap_{0};
+  std::atomic<uint64_t> fd_exhausted_{0};
+  std::atomic<uint64_t> dropped_no_fd_{0};
+  std::atomic<uint64_t> accept_errors_{0};
+};
+
+}  // namespace eddy
+
+#endif  // EDDY_NET_ACCEPTOR_H_

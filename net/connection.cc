@@ -1,0 +1,399 @@
+#include "net/connection.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "core/clock.h"
+#include "net/socket.h"
+#include "net/worker.h"
+
+namespace eddy {
+
+Connection::Connection(Worker* worker, EventLoop* loop, UniqueFd fd,
+                       uint32_t slot, uint32_t generation, uint64_t id,
+                       const ConnectionOptions& options)
+    : worker_(worker),
+      loop_(loop),
+      options_(options),
+      fd_(std::move(fd)),
+      id_(id),
+      slot_(slot),
+      generation_(generation) {}
+
+Connection::~Connection() = default;
+
+void Connection::Open(std::unique_ptr<Handler> handler) {
+  handler_ = std::move(handler);
+  Touch();
+  if (options_.idle_timeout != absl::InfiniteDuration()) {
+    SetIdleTimeout(options_.idle_timeout);
+  }
+  in_dispatch_ = true;
+  handler_->OnOpen(*this);
+  EndDispatch();
+}
+
+ConnectionRef Connection::ref() const {
+  return ConnectionRef(worker_, slot_, generation_);
+}
+
+size_t Connection::worker_index() const { return worker_->index(); }
+
+const SocketAddress& Connection::peer() {
+  if (!peer_.has_value()) {
+    absl::StatusOr<SocketAddress> address = SocketAddress::PeerOf(fd_.get());
+    peer_ = address.ok() ? *address : SocketAddress();
+  }
+  return *peer_;
+}
+
+void Connection::Send(absl::string_view data) {
+  if (state_ != State::kOpen || shutdown_requested_ || data.empty()) return;
+  if (files_.empty()) {
+    output_.Append(data);
+  } else {
+    files_.back().trailer.Append(data);
+  }
+  queued_output_ += data.size();
+  if (!in_dispatch_) EndDispatch();
+}
+
+void Connection::Send(Buffer&& data) {
+  if (state_ != State::kOpen || shutdown_requested_ || data.empty()) {
+    data.ConsumeAll();
+    return;
+  }
+  queued_output_ += data.readable_bytes();
+  if (files_.empty()) {
+    output_.Append(std::move(data));
+  } else {
+    files_.back().trailer.Append(std::move(data));
+  }
+  if (!in_dispatch_) EndDispatch();
+}
+
+void Connection::SendFile(UniqueFd file, off_t offset, size_t length) {
+  if (state_ != State::kOpen || shutdown_requested_ || length == 0) return;
+  files_.push_back(FileSegment{std::move(file), offset, length, Buffer()});
+  queued_output_ += length;
+  if (!in_dispatch_) EndDispatch();
+}
+
+void Connection::ShutdownWrite() {
+  if (state_ != State::kOpen || shutdown_requested_) return;
+  shutdown_requested_ = true;
+  if (!in_dispatch_) EndDispatch();
+}
+
+void Connection::Close(CloseReason reason) {
+  if (state_ != State::kOpen) return;
+  state_ = State::kClosing;
+  close_reason_ = reason;
+  ArmLingerTimer();
+  if (!in_dispatch_) EndDispatch();
+}
+
+void Connection::Abort(CloseReason reason) {
+  if (state_ == State::kClosed) return;
+  close_reason_ = reason;
+  abort_requested_ = true;
+  state_ = State::kClosing;
+  if (!in_dispatch_) EndDispatch();
+}
+
+void Connection::PauseReading() { paused_by_user_ = true; }
+
+void Connection::ResumeReading() {
+  if (!paused_by_user_) return;
+  paused_by_user_ = false;
+  if (read_pending_ && !reading_paused() && state_ == State::kOpen) {
+    loop_->MarkReady(this);
+  }
+}
+
+void Connection::SetIdleTimeout(absl::Duration timeout) {
+  if (idle_timer_.valid()) {
+    loop_->Cancel(idle_timer_);
+    idle_timer_ = {};
+  }
+  if (timeout == absl::InfiniteDuration()) {
+    idle_timeout_ms_ = -1;
+    return;
+  }
+  idle_timeout_ms_ = std::max<int64_t>(1, DurationToMillisCeil(timeout));
+  Touch();
+  ArmIdleTimer(idle_timeout_ms_);
+}
+
+void Connection::ArmIdleTimer(int64_t delay_ms) {
+  idle_timer_ = loop_->RunAfter(absl::Milliseconds(delay_ms),
+                                [this] { OnIdleTimer(); });
+}
+
+void Connection::OnIdleTimer() {
+  idle_timer_ = {};
+  if (state_ != State::kOpen || idle_timeout_ms_ < 0) return;
+  // Activity only moves last_activity_ms_; the timer is pushed back here,
+  // lazily, instead of being re-armed on every read and write.
+  const int64_t idle_for = loop_->now_ms() - last_activity_ms_;
+  if (idle_for < idle_timeout_ms_) {
+    ArmIdleTimer(idle_timeout_ms_ - idle_for);
+    return;
+  }
+  in_dispatch_ = true;
+  handler_->OnIdleTimeout(*this);
+  EndDispatch();
+}
+
+void Connection::ArmLingerTimer() {
+  if (linger_timer_.valid() ||
+      options_.close_linger == absl::InfiniteDuration()) {
+    return;
+  }
+  linger_timer_ = loop_->RunAfter(options_.close_linger, [this] {
+    linger_timer_ = {};
+    if (state_ == State::kClosed) return;
+    Abort(queued_output_ > 0 ? CloseReason::kWriteTimeout : close_reason_);
+  });
+}
+
+void Connection::HandleIo(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  in_dispatch_ = true;
+  if (events & EPOLLOUT) writable_ = true;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ReadInput(events);
+  EndDispatch();
+}
+
+void Connection::HandleReady() {
+  if (state_ == State::kClosed) return;
+  in_dispatch_ = true;
+  ReadInput(0);
+  EndDispatch();
+}
+
+void Connection::ReadInput(uint32_t events) {
+  // After a hang-up the socket may hold data and then EOF: read to the end
+  // instead of trusting a short read to mean "drained".
+  const bool hangup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  size_t budget = options_.read_budget;
+  while (state_ != State::kClosed && !input_ended_ && !abort_requested_) {
+    const bool discarding = state_ == State::kClosing;
+    if (!discarding && reading_paused()) {
+      read_pending_ = true;
+      return;
+    }
+    if (budget == 0) {
+      // Fairness: leave the rest for the next iteration. No edge will come
+      // for bytes already waiting, hence the ready list.
+      read_pending_ = true;
+      loop_->MarkReady(this);
+      return;
+    }
+    const size_t want =
+        std::min(budget, input_.writable_bytes() + Buffer::kSpillSize);
+    const ssize_t n = input_.ReadFromFd(fd_.get(), want);
+    if (n > 0) {
+      const size_t got = static_cast<size_t>(n);
+      budget -= got;
+      worker_->CountBytesIn(got);
+      Touch();
+      if (discarding) {
+        had_unread_input_ = true;
+        input_.ConsumeAll();
+      } else {
+        handler_->OnData(*this, input_);
+      }
+      if (got < want && !hangup) {
+        read_pending_ = false;
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {
+      input_ended_ = true;
+      read_pending_ = false;
+      if (!discarding) handler_->OnInputEnd(*this);
+      return;
+    }
+    switch (errno) {
+      case EAGAIN:
+        read_pending_ = false;
+        return;
+      case EINTR:
+        continue;
+      case ECONNRESET:
+        CloseNow(CloseReason::kReset);
+        return;
+      default:
+        CloseNow(CloseReason::kError);
+        return;
+    }
+  }
+}
+
+void Connection::EndDispatch() {
+  in_dispatch_ = false;
+  if (state_ == State::kClosed) return;
+  if (abort_requested_) {
+    (void)SetLingerZero(fd_.get());
+    CloseNow(close_reason_);
+    return;
+  }
+  FlushOutput();
+  if (state_ == State::kClosed) return;
+  UpdateWaterMarks();
+  if (state_ == State::kClosed) return;
+  MaybeFinishClosing();
+}
+
+void Connection::FlushOutput() {
+  while (writable_ && queued_output_ > 0 && state_ != State::kClosed) {
+    if (!output_.empty()) {
+      if (!WriteBuffer(output_)) break;
+      continue;
+    }
+    FileSegment& segment = files_.front();
+    if (segment.remaining > 0) {
+      if (!SendFileSegment(segment)) break;
+      continue;
+    }
+    // The file part is done: what was queued after it is next.
+    output_.Append(std::move(segment.trailer));
+    files_.erase(files_.begin());
+  }
+  if (queued_output_ == 0) output_.ReleaseIfEmpty();
+}
+
+bool Connection::WriteBuffer(Buffer& buffer) {
+  const size_t size = buffer.readable_bytes();
+  const ssize_t n = ::send(fd_.get(), buffer.data(), size, MSG_NOSIGNAL);
+  if (n >= 0) {
+    buffer.Consume(static_cast<size_t>(n));
+    OnOutputConsumed(static_cast<size_t>(n));
+    // A short write means the socket buffer is full; the next EPOLLOUT edge
+    // says when it drains, so skip the write that would say EAGAIN.
+    if (static_cast<size_t>(n) < size) writable_ = false;
+    return writable_;
+  }
+  if (errno == EINTR) return true;
+  HandleWriteError(errno);
+  return false;
+}
+
+bool Connection::SendFileSegment(FileSegment& segment) {
+  constexpr size_t kMaxChunk = size_t{1} << 30;
+  const size_t want = std::min(segment.remaining, kMaxChunk);
+  const ssize_t n =
+      ::sendfile(fd_.get(), segment.file.get(), &segment.offset, want);
+  if (n > 0) {
+    segment.remaining -= static_cast<size_t>(n);
+    OnOutputConsumed(static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < want) writable_ = false;
+    return writable_;
+  }
+  if (n == 0) {
+    // The file shrank after the length was promised: the framing is broken,
+    // so the connection cannot continue.
+    (void)SetLingerZero(fd_.get());
+    CloseNow(CloseReason::kError);
+    return false;
+  }
+  if (errno == EINTR) return true;
+  HandleWriteError(errno);
+  return false;
+}
+
+void Connection::HandleWriteError(int error) {
+  if (error == EAGAIN) {
+    writable_ = false;
+    return;
+  }
+  CloseNow(error == EPIPE || error == ECONNRESET ? CloseReason::kReset
+                                                 : CloseReason::kError);
+}
+
+void Connection::OnOutputConsumed(size_t n) {
+  queued_output_ -= n;
+  worker_->CountBytesOut(n);
+  Touch();
+}
+
+void Connection::UpdateWaterMarks() {
+  if (!paused_by_water_ && queued_output_ > options_.high_water_mark) {
+    paused_by_water_ = true;
+    in_dispatch_ = true;
+    handler_->OnHighWater(*this);
+    in_dispatch_ = false;
+    return;
+  }
+  if (paused_by_water_ && queued_output_ <= options_.low_water_mark) {
+    paused_by_water_ = false;
+    in_dispatch_ = true;
+    handler_->OnDrained(*this);
+    in_dispatch_ = false;
+    // Whatever OnDrained queued is flushed by the next EPOLLOUT edge or the
+    // next dispatch; reading resumes from the ready list because no edge
+    // will announce the bytes that waited while paused.
+    if (read_pending_ && !reading_paused() && state_ == State::kOpen) {
+      loop_->MarkReady(this);
+    }
+    FlushOutput();
+  }
+}
+
+void Connection::MaybeFinishClosing() {
+  if (state_ == State::kClosed) return;
+  if (abort_requested_) {
+    (void)SetLingerZero(fd_.get());
+    CloseNow(close_reason_);
+    return;
+  }
+  if (queued_output_ > 0) return;
+  if (shutdown_requested_ && !shutdown_done_) {
+    ::shutdown(fd_.get(), SHUT_WR);
+    shutdown_done_ = true;
+  }
+  if (state_ == State::kOpen) {
+    // Both directions finished: nothing more can happen on it.
+    if (shutdown_done_ && input_ended_) CloseNow(CloseReason::kPeerClosed);
+    return;
+  }
+  // Closing with the output flushed. If the peer may still be sending,
+  // closing now would turn its next bytes into an RST that can destroy the
+  // response it has not read yet: send FIN, discard input until its EOF (or
+  // the linger timer), then close.
+  if (!input_.empty() || read_pending_) had_unread_input_ = true;
+  input_.ConsumeAll();
+  input_.ReleaseIfEmpty();
+  if (input_ended_ || !had_unread_input_) {
+    CloseNow(close_reason_);
+    return;
+  }
+  if (!shutdown_done_) {
+    ::shutdown(fd_.get(), SHUT_WR);
+    shutdown_done_ = true;
+  }
+  if (read_pending_) loop_->MarkReady(this);
+}
+
+void Connection::CloseNow(CloseReason reason) {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  loop_->UnmarkReady(this);
+  if (idle_timer_.valid()) loop_->Cancel(idle_timer_);
+  if (linger_timer_.valid()) loop_->Cancel(linger_timer_);
+  idle_timer_ = linger_timer_ = {};
+  if (handler_ != nullptr) handler_->OnClose(*this, reason);
+  fd_.reset();
+  output_.ConsumeAll();
+  files_.clear();
+  queued_output_ = 0;
+  worker_->Release(this, reason);
+}
+
+}  // namespace eddy

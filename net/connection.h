@@ -1,0 +1,179 @@
+#ifndef EDDY_NET_CONNECTION_H_
+#define EDDY_NET_CONNECTION_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "core/buffer.h"
+#include "core/event_loop.h"
+#include "core/timer_wheel.h"
+#include "core/unique_fd.h"
+#include "net/address.h"
+#include "net/connection_ref.h"
+#include "net/protocol.h"
+
+namespace eddy {
+
+class Worker;
+
+// Per-connection limits and behaviour; part of ServerOptions.
+struct ConnectionOptions {
+  // Reading pauses while more than this many output bytes are queued...
+  size_t high_water_mark = 4 * 1024 * 1024;
+  // ...and resumes (with Handler::OnDrained) once it falls below this.
+  size_t low_water_mark = 1024 * 1024;
+  // The most bytes read from one connection per readiness event before the
+  // loop serves other connections (fairness); the rest is read next
+  // iteration from the ready list.
+  size_t read_budget = 256 * 1024;
+  // Closes a connection when no byte moves for this long (infinite: never).
+  absl::Duration idle_timeout = absl::InfiniteDuration();
+  // A Close() whose output the peer does not read within this time becomes
+  // an Abort(), so a stalled peer cannot hold a connection forever.
+  absl::Duration close_linger = absl::Seconds(30);
+};
+
+// Connection is one accepted TCP connection, owned by the worker (and its
+// EventLoop) it was handed to. It is registered with epoll once, for
+// IN|OUT|RDHUP in edge-triggered mode, and never modified: writability is
+// tracked here, so the hot path makes no epoll_ctl calls.
+//
+// Reading: bytes are read until EAGAIN (or the read budget, after which the
+// connection waits on the loop's ready list) and passed to Handler::OnData.
+// Writing: Send appends to the output; inside a handler callback the output
+// is flushed once when the callback returns (one write for all the
+// responses of a read burst), outside it is flushed at once. What the socket
+// does not take waits for the next EPOLLOUT edge.
+//
+// Threading: every member function must be called on the owning loop's
+// thread (inside handler callbacks, loop tasks or timers), except ref(),
+// whose result may be copied to and used from any thread.
+class Connection final : public IoHandler {
+ public:
+  // Queue bytes for sending. Never blocks. Ignored once Close/Abort/
+  // ShutdownWrite was called.
+  void Send(absl::string_view data);
+  // Moves `data`'s bytes to the output without copying when the output is
+  // empty; `data` ends empty.
+  void Send(Buffer&& data);
+  // Queues `length` bytes of `file` from `offset`, sent with sendfile(2)
+  // after the bytes queued before it. The connection owns `file` until sent.
+  void SendFile(UniqueFd file, off_t offset, size_t length);
+
+  // Half-close: sends FIN once the queued output is flushed; reading goes on.
+  void ShutdownWrite();
+  // Graceful close: stop reading, flush the queued output, then close. A
+  // peer that does not read within close_linger gets an RST instead.
+  void Close(CloseReason reason = CloseReason::kLocalClose);
+  // Hard close: discard the output and reset the connection (RST).
+  void Abort(CloseReason reason = CloseReason::kAborted);
+
+  // Pause or resume reading, e.g. while a request is processed
+  // asynchronously. Independent of the automatic water-mark pause.
+  void PauseReading();
+  void ResumeReading();
+
+  // Closes (Handler::OnIdleTimeout) after `timeout` without reading or
+  // writing a byte; InfiniteDuration disables. Re-arming is free: the timer
+  // is lazily pushed back when it fires early.
+  void SetIdleTimeout(absl::Duration timeout);
+
+  // Bytes queued and not yet accepted by the kernel.
+  size_t output_bytes() const { return queued_output_; }
+  bool reading_paused() const { return paused_by_user_ || paused_by_water_; }
+  // True once Close/Abort was called or the connection ended.
+  bool closing() const { return state_ != State::kOpen; }
+  bool write_shutdown() const { return shutdown_requested_; }
+
+  // The peer's address (one getpeername on the first call).
+  const SocketAddress& peer();
+  // A handle usable from any thread (see ConnectionRef).
+  ConnectionRef ref() const;
+  EventLoop& loop() const { return *loop_; }
+  size_t worker_index() const;
+  // Unique per worker for the life of the process.
+  uint64_t id() const { return id_; }
+  int fd() const { return fd_.get(); }
+  Handler* handler() const { return handler_.get(); }
+  const ConnectionOptions& options() const { return options_; }
+
+  // IoHandler; called by the EventLoop only.
+  void HandleIo(uint32_t events) override;
+  void HandleReady() override;
+
+  ~Connection();
+
+ private:
+  friend class Worker;
+
+  enum class State : uint8_t { kOpen, kClosing, kClosed };
+
+  // A file range queued with SendFile, followed by the bytes sent after it.
+  struct FileSegment {
+    UniqueFd file;
+    off_t offset;
+    size_t remaining;
+    Buffer trailer;
+  };
+
+  Connection(Worker* worker, EventLoop* loop, UniqueFd fd, uint32_t slot,
+             uint32_t generation, uint64_t id,
+             const ConnectionOptions& options);
+  void Open(std::unique_ptr<Handler> handler);
+
+  void ReadInput(uint32_t events);
+  void Dispatch();
+  void EndDispatch();
+  void FlushOutput();
+  bool WriteBuffer(Buffer& buffer);
+  bool SendFileSegment(FileSegment& segment);
+  void OnOutputConsumed(size_t n);
+  void UpdateWaterMarks();
+  void MaybeFinishClosing();
+  void CloseNow(CloseReason reason);
+  void HandleWriteError(int error);
+  void ArmIdleTimer(int64_t delay_ms);
+  void OnIdleTimer();
+  void ArmLingerTimer();
+  void Touch() { last_activity_ms_ = loop_->now_ms(); }
+
+  Worker* const worker_;
+  EventLoop* const loop_;
+  const ConnectionOptions& options_;
+  UniqueFd fd_;
+  std::unique_ptr<Handler> handler_;
+  Buffer input_;
+  Buffer output_;
+  std::vector<FileSegment> files_;  // output after output_, in order
+  size_t queued_output_ = 0;
+  std::optional<SocketAddress> peer_;
+  const uint64_t id_;
+  const uint32_t slot_;
+  const uint32_t generation_;
+  int64_t last_activity_ms_ = 0;
+  int64_t idle_timeout_ms_ = -1;
+  TimerId idle_timer_;
+  TimerId linger_timer_;
+  CloseReason close_reason_ = CloseReason::kLocalClose;
+  State state_ = State::kOpen;
+  bool writable_ = true;  // until a write says EAGAIN
+  bool in_dispatch_ = false;
+  bool read_pending_ = false;  // bytes may wait: no EAGAIN seen since pause
+  bool input_ended_ = false;
+  bool paused_by_user_ = false;
+  bool paused_by_water_ = false;
+  bool shutdown_requested_ = false;
+  bool shutdown_done_ = false;
+  bool abort_requested_ = false;
+  bool had_unread_input_ = false;
+};
+
+}  // namespace eddy
+
+#endif  // EDDY_NET_CONNECTION_H_

@@ -1,0 +1,144 @@
+#include "net/server.h"
+
+#include <csignal>
+#include <utility>
+
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
+
+namespace eddy {
+
+Server::Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory)
+    : options_(std::move(options)), factory_(std::move(factory)) {}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Start() {
+  if (running_) return absl::FailedPreconditionError("server already started");
+  if (options_.connection.low_water_mark > options_.connection.high_water_mark) {
+    return absl::InvalidArgumentError(
+        "connection.low_water_mark must not exceed high_water_mark");
+  }
+  if (options_.inbox_depth == 0 || options_.max_connections == 0) {
+    return absl::InvalidArgumentError(
+        "inbox_depth and max_connections must be at least 1");
+  }
+  // A peer that resets while we sendfile() would otherwise kill the process;
+  // send() already passes MSG_NOSIGNAL.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<SocketAddress> address =
+      SocketAddress::Parse(options_.bind_address, options_.port);
+  if (!address.ok()) return address.status();
+  ListenOptions listen_options;
+  listen_options.reuse_port = options_.reuse_port;
+  listen_options.backlog = options_.backlog;
+  listen_options.tcp_nodelay = options_.tcp_nodelay;
+  listen_options.keepalive = options_.keepalive;
+  absl::StatusOr<UniqueFd> listen_fd = Listen(*address, listen_options);
+  if (!listen_fd.ok()) return listen_fd.status();
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(listen_fd->get());
+  if (!local.ok()) return local.status();
+  local_address_ = *local;
+
+  WorkerPool::Options pool_options;
+  pool_options.threads = options_.workers;
+  pool_options.pin_threads = options_.pin_workers;
+  absl::StatusOr<std::unique_ptr<WorkerPool>> pool =
+      WorkerPool::Create(pool_options);
+  if (!pool.ok()) return pool.status();
+  pool_ = *std::move(pool);
+  std::vector<Worker*> workers;
+  for (size_t i = 0; i < pool_->size(); ++i) {
+    workers_.push_back(std::make_unique<Worker>(
+        i, pool_->loop(i), *factory_, options_.connection,
+        options_.inbox_depth, open_connections_));
+    pool_->loop(i).AddWorkSource(workers_.back().get());
+    workers.push_back(workers_.back().get());
+  }
+  if (absl::Status s = pool_->Start(); !s.ok()) {
+    pool_->Stop();
+    return s;
+  }
+  Acceptor::Options acceptor_options;
+  acceptor_options.max_connections = options_.max_connections;
+  acceptor_ = std::make_unique<Acceptor>(*std::move(listen_fd),
+                                         std::move(workers), *factory_,
+                                         acceptor_options, open_connections_);
+  if (absl::Status s = acceptor_->Start(); !s.ok()) {
+    pool_->Stop();
+    return s;
+  }
+  running_ = true;
+  return absl::OkStatus();
+}
+
+void Server::Stop() {
+  if (!running_) return;
+  running_ = false;
+  acceptor_->Stop();
+
+  // Ask each worker to wind its connections down, then wait for them to
+  // close by themselves, up to the deadline.
+  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
+  auto all_closed = std::make_shared<absl::BlockingCounter>(
+      static_cast<int>(workers_.size()));
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->loop().Post([w, all_closed] {
+      w->RunPendingWork();
+      w->BeginShutdown();
+      if (w->open_count() == 0) {
+        all_closed->DecrementCount();
+        return;
+      }
+      // Poll the count on the worker's own timer: no cross-thread state.
+      auto poll = std::make_shared<TimerId>();
+      *poll = w->loop().RunEvery(absl::Milliseconds(5), [w, all_closed, poll] {
+        if (w->open_count() != 0) return;
+        w->loop().Cancel(*poll);
+        all_closed->DecrementCount();
+      });
+    });
+  }
+  absl::Notification waited;
+  std::thread waiter([&] {
+    all_closed->Wait();
+    waited.Notify();
+  });
+  if (!waited.WaitForNotificationWithDeadline(deadline)) {
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      w->loop().Post([w] { w->AbortAll(CloseReason::kServerStopping); });
+    }
+  }
+  waiter.join();
+  pool_->Stop();
+  for (auto& worker : workers_) worker->CloseQueuedFds();
+}
+
+std::vector<WorkerStats> Server::stats() const {
+  std::vector<WorkerStats> result;
+  for (const auto& worker : workers_) result.push_back(worker->stats());
+  return result;
+}
+
+WorkerStats Server::total_stats() const {
+  WorkerStats total;
+  for (const auto& worker : workers_) {
+    const WorkerStats s = worker->stats();
+    total.accepted += s.accepted;
+    total.active += s.active;
+    total.closed += s.closed;
+    total.shed += s.shed;
+    total.bytes_in += s.bytes_in;
+    total.bytes_out += s.bytes_out;
+  }
+  return total;
+}
+
+AcceptorStats Server::acceptor_stats() const {
+  return acceptor_ != nullptr ? acceptor_->stats() : AcceptorStats{};
+}
+
+}  // namespace eddy

@@ -1,0 +1,151 @@
+#include "net/socket.h"
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/clock.h"
+
+namespace eddy {
+namespace {
+
+absl::Status SetIntOption(int fd, int level, int name, int value,
+                          const char* what) {
+  if (::setsockopt(fd, level, name, &value, sizeof(value)) != 0) {
+    return absl::InternalError(
+        absl::StrCat("setsockopt(", what, ") failed: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int SystemMaxBacklog() {
+  int backlog = SOMAXCONN;
+  if (FILE* file = std::fopen("/proc/sys/net/core/somaxconn", "re")) {
+    int value = 0;
+    if (std::fscanf(file, "%d", &value) == 1 && value > 0) backlog = value;
+    std::fclose(file);
+  }
+  return backlog;
+}
+
+absl::StatusOr<UniqueFd> Listen(const SocketAddress& address,
+                                const ListenOptions& options) {
+  UniqueFd fd(::socket(address.family(),
+                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("socket() failed: ", std::strerror(errno)));
+  }
+  if (options.reuse_address) {
+    if (auto s = SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1,
+                              "SO_REUSEADDR");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (options.reuse_port) {
+    if (auto s = SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1,
+                              "SO_REUSEPORT");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (address.is_v6()) {
+    if (auto s = SetIntOption(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY,
+                              options.ipv6_only ? 1 : 0, "IPV6_V6ONLY");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (auto s = SetNoDelay(fd.get(), options.tcp_nodelay); !s.ok()) return s;
+  if (auto s = SetKeepAlive(fd.get(), options.keepalive); !s.ok()) return s;
+  if (::bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
+    const int error = errno;
+    if (error == EADDRINUSE) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "port ", address.port(), " on ", address.host(),
+          " is in use; pass another --port (0 picks a free one) or stop the "
+          "other server"));
+    }
+    if (error == EACCES) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "binding ", address.ToString(),
+          " needs privileges; use a port above 1023"));
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "bind(", address.ToString(), ") failed: ", std::strerror(error),
+        "; check --bind names an address of this machine"));
+  }
+  const int backlog = options.backlog > 0 ? options.backlog : SystemMaxBacklog();
+  if (::listen(fd.get(), backlog) != 0) {
+    return absl::InternalError(
+        absl::StrCat("listen() failed: ", std::strerror(errno)));
+  }
+  return fd;
+}
+
+absl::StatusOr<UniqueFd> ConnectWithTimeout(const SocketAddress& address,
+                                            absl::Duration timeout) {
+  UniqueFd fd(::socket(address.family(),
+                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("socket() failed: ", std::strerror(errno)));
+  }
+  if (::connect(fd.get(), address.sockaddr_ptr(), address.length()) == 0) {
+    return fd;
+  }
+  if (errno != EINPROGRESS) {
+    return absl::UnavailableError(absl::StrCat(
+        "connect(", address.ToString(), ") failed: ", std::strerror(errno)));
+  }
+  const int64_t deadline = MonotonicMillis() + DurationToMillisCeil(timeout);
+  while (true) {
+    pollfd pfd{fd.get(), POLLOUT, 0};
+    const int64_t left = deadline - MonotonicMillis();
+    if (left <= 0) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("connect(", address.ToString(), ") timed out"));
+    }
+    const int ready =
+        ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left, INT_MAX)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
+    int error = 0;
+    socklen_t length = sizeof(error);
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "connect(", address.ToString(), ") failed: ", std::strerror(error)));
+    }
+    return fd;
+  }
+}
+
+absl::Status SetNoDelay(int fd, bool on) {
+  return SetIntOption(fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0, "TCP_NODELAY");
+}
+
+absl::Status SetKeepAlive(int fd, bool on) {
+  return SetIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0, "SO_KEEPALIVE");
+}
+
+absl::Status SetLingerZero(int fd) {
+  linger value{1, 0};
+  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, sizeof(value)) != 0) {
+    return absl::InternalError(
+        absl::StrCat("setsockopt(SO_LINGER) failed: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace eddy

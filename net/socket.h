@@ -1,0 +1,49 @@
+#ifndef EDDY_NET_SOCKET_H_
+#define EDDY_NET_SOCKET_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/unique_fd.h"
+#include "net/address.h"
+
+namespace eddy {
+
+// Options of a listening socket. Accepted sockets inherit TCP_NODELAY and
+// SO_KEEPALIVE from the listener on Linux, which saves two setsockopt calls
+// per connection.
+struct ListenOptions {
+  bool reuse_address = true;
+  // Lets several processes (or servers) share the port; the kernel spreads
+  // connections over them.
+  bool reuse_port = false;
+  // 0 means the system maximum (/proc/sys/net/core/somaxconn): bursts of
+  // connects must not overflow the queue.
+  int backlog = 0;
+  bool tcp_nodelay = true;
+  bool keepalive = false;
+  // For "::": accept IPv6 only (true) or IPv4-mapped too (false).
+  bool ipv6_only = false;
+};
+
+// The system's maximum listen backlog.
+int SystemMaxBacklog();
+
+// Creates a non-blocking, close-on-exec socket bound to `address` and
+// listening. The error says what to do, e.g. when the port is taken.
+absl::StatusOr<UniqueFd> Listen(const SocketAddress& address,
+                                const ListenOptions& options);
+
+// Connects a blocking-free socket to `address`, waiting at most `timeout`.
+// Returns a non-blocking connected socket. For clients and tests.
+absl::StatusOr<UniqueFd> ConnectWithTimeout(const SocketAddress& address,
+                                            absl::Duration timeout);
+
+absl::Status SetNoDelay(int fd, bool on);
+absl::Status SetKeepAlive(int fd, bool on);
+// Makes close() send RST instead of FIN (SO_LINGER with zero timeout).
+absl::Status SetLingerZero(int fd);
+
+}  // namespace eddy
+
+#endif  // EDDY_NET_SOCKET_H_

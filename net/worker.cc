@@ -1,0 +1,156 @@
+#include "net/worker.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace eddy {
+
+Worker::Worker(size_t index, EventLoop& loop, ProtocolFactory& factory,
+               const ConnectionOptions& options, size_t inbox_depth,
+               std::atomic<int64_t>& open_connections)
+    : index_(index),
+      loop_(loop),
+      factory_(factory),
+      options_(options),
+      open_connections_(open_connections),
+      inbox_(inbox_depth),
+      chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
+  for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr);
+}
+
+Worker::~Worker() {
+  CloseQueuedFds();
+  for (uint32_t i = 0; i < kMaxChunks; ++i) delete chunks_[i].load();
+}
+
+bool Worker::HandOff(int fd) {
+  if (!inbox_.push(fd)) return false;
+  loop_.Wake();
+  return true;
+}
+
+void Worker::CountShed() { Bump(shed_, 1); }
+
+WorkerStats Worker::stats() const {
+  WorkerStats stats;
+  stats.accepted = accepted_.load(std::memory_order_relaxed);
+  stats.closed = closed_.load(std::memory_order_relaxed);
+  stats.active = stats.accepted >= stats.closed ? stats.accepted - stats.closed : 0;
+  stats.shed = shed_.load(std::memory_order_relaxed);
+  stats.bytes_in = bytes_in_.load(std::memory_order_relaxed);
+  stats.bytes_out = bytes_out_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+bool Worker::IsAlive(uint32_t slot, uint32_t generation) const {
+  const uint32_t chunk_index = slot >> kChunkBits;
+  if (chunk_index >= kMaxChunks) return false;
+  const Chunk* chunk = chunks_[chunk_index].load(std::memory_order_acquire);
+  return chunk != nullptr &&
+         chunk->generation[slot & (kChunkSize - 1)].load(
+             std::memory_order_acquire) == generation;
+}
+
+Connection* Worker::Find(uint32_t slot, uint32_t generation) const {
+  if (!IsAlive(slot, generation)) return nullptr;
+  Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
+  Connection* conn = chunk->connection[slot & (kChunkSize - 1)].get();
+  return conn != nullptr && !conn->closing() ? conn : nullptr;
+}
+
+bool Worker::HasPendingWork() const { return inbox_.read_available() > 0; }
+
+void Worker::RunPendingWork() {
+  inbox_.consume_all([this](int fd) { OpenConnection(fd); });
+}
+
+bool Worker::AllocateSlot(uint32_t* slot) {
+  if (!free_slots_.empty()) {
+    *slot = free_slots_.back();
+    free_slots_.pop_back();
+    return true;
+  }
+  const uint32_t chunk_index = next_unused_slot_ >> kChunkBits;
+  if (chunk_index >= kMaxChunks) return false;
+  if (chunks_[chunk_index].load(std::memory_order_relaxed) == nullptr) {
+    chunks_[chunk_index].store(new Chunk, std::memory_order_release);
+  }
+  *slot = next_unused_slot_++;
+  return true;
+}
+
+void Worker::OpenConnection(int fd) {
+  UniqueFd owned(fd);
+  uint32_t slot;
+  if (!AllocateSlot(&slot)) {
+    open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    Bump(shed_, 1);
+    return;
+  }
+  Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
+  const uint32_t offset = slot & (kChunkSize - 1);
+  const uint32_t generation =
+      chunk->generation[offset].load(std::memory_order_relaxed) + 1;
+  auto conn = std::unique_ptr<Connection>(new Connection(
+      this, &loop_, std::move(owned), slot, generation, next_id_++, options_));
+  Connection* raw = conn.get();
+  chunk->connection[offset] = std::move(conn);
+  chunk->generation[offset].store(generation, std::memory_order_release);
+  ++open_;
+  Bump(accepted_, 1);
+  // Register before OnOpen so that a Send in OnOpen can complete normally;
+  // the edge for bytes that arrived before registration is reported anyway,
+  // because epoll_ctl(ADD) checks the current readiness.
+  if (!loop_.Watch(raw->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, raw).ok()) {
+    raw->CloseNow(CloseReason::kError);
+    return;
+  }
+  raw->Open(factory_.NewHandler(*raw));
+}
+
+void Worker::Release(Connection* conn, CloseReason /*reason*/) {
+  const uint32_t slot = conn->slot_;
+  Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
+  const uint32_t offset = slot & (kChunkSize - 1);
+  chunk->generation[offset].fetch_add(1, std::memory_order_release);
+  --open_;
+  Bump(closed_, 1);
+  open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  // Events of this iteration may still name the connection: free it, and
+  // its slot, once the iteration is over.
+  loop_.RunAfterIteration([this, chunk, offset, slot] {
+    chunk->connection[offset].reset();
+    free_slots_.push_back(slot);
+  });
+}
+
+void Worker::BeginShutdown() {
+  for (uint32_t slot = 0; slot < next_unused_slot_; ++slot) {
+    Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
+    Connection* conn = chunk->connection[slot & (kChunkSize - 1)].get();
+    if (conn == nullptr || conn->closing()) continue;
+    conn->in_dispatch_ = true;
+    conn->handler_->OnServerStopping(*conn);
+    conn->EndDispatch();
+  }
+}
+
+void Worker::AbortAll(CloseReason reason) {
+  for (uint32_t slot = 0; slot < next_unused_slot_; ++slot) {
+    Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
+    Connection* conn = chunk->connection[slot & (kChunkSize - 1)].get();
+    if (conn != nullptr && conn->state_ != Connection::State::kClosed) {
+      conn->Abort(reason);
+    }
+  }
+}
+
+void Worker::CloseQueuedFds() {
+  inbox_.consume_all([this](int fd) {
+    ::close(fd);
+    open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  });
+}
+
+}  // namespace eddy

@@ -1,0 +1,120 @@
+#ifndef EDDY_NET_WORKER_H_
+#define EDDY_NET_WORKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "boost/lockfree/spsc_queue.hpp"
+#include "core/event_loop.h"
+#include "net/connection.h"
+#include "net/connection_ref.h"
+#include "net/protocol.h"
+
+namespace eddy {
+
+// Counters of one worker. Each field has a single writer (the worker, or the
+// acceptor for `shed`), so updates are plain relaxed stores, not atomic
+// read-modify-writes; readers on other threads get a consistent-enough
+// snapshot, summed over workers by the Server.
+struct WorkerStats {
+  uint64_t accepted = 0;   // connections opened on this worker
+  uint64_t active = 0;     // open now
+  uint64_t closed = 0;
+  uint64_t shed = 0;       // dropped by the acceptor: every inbox was full
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+};
+
+// Worker is the net-layer side of one worker thread: the inbox of accepted
+// fds (a boost::lockfree::spsc_queue filled by the acceptor), the table of
+// the connections it owns, and its counters. It runs on one EventLoop of the
+// WorkerPool as a WorkSource.
+//
+// Threading: HandOff and CountShed are called only by the acceptor thread
+// (the queue's single producer). stats(), IsAlive() and ConnectionRef calls
+// are safe from any thread. Everything else runs on the worker's loop
+// thread.
+class Worker final : public WorkSource {
+ public:
+  Worker(size_t index, EventLoop& loop, ProtocolFactory& factory,
+         const ConnectionOptions& options, size_t inbox_depth,
+         std::atomic<int64_t>& open_connections);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Acceptor thread: queues `fd` for this worker and wakes it if it sleeps.
+  // Returns false (and keeps ownership with the caller) when the inbox is
+  // full.
+  bool HandOff(int fd);
+  void CountShed();
+
+  // Any thread.
+  WorkerStats stats() const;
+  size_t index() const { return index_; }
+  EventLoop& loop() const { return loop_; }
+  bool IsAlive(uint32_t slot, uint32_t generation) const;
+
+  // Loop thread: the open connection in `slot` if its generation matches.
+  Connection* Find(uint32_t slot, uint32_t generation) const;
+  size_t open_count() const { return open_; }
+  // Loop thread: asks every handler to finish (Handler::OnServerStopping).
+  void BeginShutdown();
+  // Loop thread: aborts every connection still open.
+  void AbortAll(CloseReason reason);
+
+  // Owner thread, after the loop has stopped: closes fds still queued.
+  void CloseQueuedFds();
+
+  // WorkSource, on the loop thread.
+  bool HasPendingWork() const override;
+  void RunPendingWork() override;
+
+  // Called by Connection on the loop thread.
+  void CountBytesIn(size_t n) { Bump(bytes_in_, n); }
+  void CountBytesOut(size_t n) { Bump(bytes_out_, n); }
+  void Release(Connection* conn, CloseReason reason);
+
+ private:
+  static constexpr uint32_t kChunkBits = 10;
+  static constexpr uint32_t kChunkSize = 1u << kChunkBits;
+  static constexpr uint32_t kMaxChunks = 4096;  // 4 Mi connections
+
+  // Slots live in chunks that are never freed or moved, so other threads
+  // can read a slot's generation without a lock. An odd generation means
+  // the slot holds an open connection.
+  struct Chunk {
+    std::atomic<uint32_t> generation[kChunkSize] = {};
+    std::unique_ptr<Connection> connection[kChunkSize];
+  };
+
+  static void Bump(std::atomic<uint64_t>& counter, uint64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n,
+                  std::memory_order_relaxed);
+  }
+  void OpenConnection(int fd);
+  bool AllocateSlot(uint32_t* slot);
+
+  const size_t index_;
+  EventLoop& loop_;
+  ProtocolFactory& factory_;
+  const ConnectionOptions& options_;
+  std::atomic<int64_t>& open_connections_;  // server-wide, for the cap
+  boost::lockfree::spsc_queue<int> inbox_;
+  std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
+  std::vector<uint32_t> free_slots_;
+  uint32_t next_unused_slot_ = 0;
+  size_t open_ = 0;
+  uint64_t next_id_ = 1;
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> closed_{0};
+  std::atomic<uint64_t> shed_{0};
+  std::atomic<uint64_t> bytes_in_{0};
+  std::atomic<uint64_t> bytes_out_{0};
+};
+
+}  // namespace eddy
+
+#endif  // EDDY_NET_WORKER_H_
