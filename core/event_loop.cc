@@ -77,7 +77,6 @@ void EventLoop::Run() {
     int timeout_ms = ComputeTimeoutMs();
     if (timeout_ms != 0) {
       sleeping_.store(true, std::memory_order_seq_cst);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
       if (tasks_.HasPending() || HasExternalWork() ||
           stop_requested_.load(std::memory_order_seq_cst)) {
         timeout_ms = 0;
@@ -122,7 +121,6 @@ void EventLoop::RunInLoop(Task task) {
 }
 
 void EventLoop::Wake() {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!sleeping_.load(std::memory_order_seq_cst)) return;
   if (wakeup_pending_.exchange(true, std::memory_order_acq_rel)) return;
   const uint64_t one = 1;

@@ -44,10 +44,17 @@ class IoHandler {
 // example the acceptor's fd inbox). The loop polls it every iteration and
 // asks HasPendingWork, after announcing that it is about to sleep, so that a
 // producer that skipped the wakeup because the loop was awake is never lost.
+//
+// The protocol, with no fences (TSan cannot check those): a producer
+// publishes its work, stores a "pending" flag with memory_order_seq_cst, then
+// calls EventLoop::Wake (a seq_cst load of the loop's sleeping flag). The
+// loop stores its sleeping flag seq_cst, then calls HasPendingWork, which
+// must load that pending flag seq_cst. In the single total order of seq_cst
+// operations one side sees the other: the loop does not sleep, or the
+// producer writes the eventfd.
 class WorkSource {
  public:
-  // Any thread may produce; this runs on the loop thread, with a seq_cst
-  // fence before it. Must be cheap.
+  // Runs on the loop thread; a seq_cst load of the pending flag. Cheap.
   virtual bool HasPendingWork() const = 0;
   // Runs on the loop thread.
   virtual void RunPendingWork() = 0;
@@ -157,9 +164,9 @@ class EventLoop {
   std::atomic<std::thread::id> loop_thread_{};
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};
-  // The lost-wakeup protocol: the loop stores sleeping_ = true, fences, then
-  // re-checks its queues; a producer publishes, fences, then reads sleeping_.
-  // Sequential consistency guarantees one of them sees the other.
+  // The lost-wakeup protocol (see WorkSource): the loop stores sleeping_
+  // and then loads its queues' pending flags; a producer stores a pending
+  // flag and then loads sleeping_; all four are seq_cst.
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> wakeup_pending_{false};
   std::atomic<uint64_t> wakeup_writes_{0};

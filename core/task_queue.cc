@@ -5,7 +5,7 @@
 namespace eddy {
 
 void TaskQueue::Push(Task task) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard lock(mutex_);
   tasks_.push_back(std::move(task));
   pending_.store(true, std::memory_order_seq_cst);
 }
@@ -13,7 +13,7 @@ void TaskQueue::Push(Task task) {
 size_t TaskQueue::RunAll() {
   if (!pending_.load(std::memory_order_acquire)) return 0;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard lock(mutex_);
     running_.swap(tasks_);
     pending_.store(false, std::memory_order_relaxed);
   }

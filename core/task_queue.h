@@ -4,9 +4,9 @@
 #include <atomic>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
+#include <mutex>
+
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 
 namespace eddy {
 
@@ -26,7 +26,7 @@ class TaskQueue {
   TaskQueue& operator=(const TaskQueue&) = delete;
 
   // Appends a task. The seq_cst store of the pending flag pairs with the
-  // loop's seq_cst announcement that it goes to sleep (see EventLoop).
+  // loop's seq_cst announcement that it goes to sleep (see WorkSource).
   void Push(Task task);
 
   // True when a task was pushed and not yet taken by RunAll. seq_cst load.
@@ -36,8 +36,11 @@ class TaskQueue {
   size_t RunAll();
 
  private:
-  absl::Mutex mutex_;
-  std::vector<Task> tasks_ ABSL_GUARDED_BY(mutex_);
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built with
+  // TSan annotations, so TSan could not see absl::Mutex's happens-before and
+  // would report false races; pthread mutexes it intercepts.
+  std::mutex mutex_;
+  std::vector<Task> tasks_;  // guarded by mutex_
   std::vector<Task> running_;  // consumer-only scratch, keeps its capacity
   std::atomic<bool> pending_{false};
 };

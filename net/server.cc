@@ -1,12 +1,40 @@
 #include "net/server.h"
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <utility>
 
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
-
 namespace eddy {
+namespace {
+
+// Counts workers whose connections have all closed. std primitives, not
+// absl's: TSan sees through these (Debian's Abseil is not TSan-annotated).
+class DrainTracker {
+ public:
+  explicit DrainTracker(size_t workers) : remaining_(workers) {}
+  void WorkerDrained() {
+    std::lock_guard lock(mutex_);
+    --remaining_;
+    drained_.notify_all();
+  }
+  bool WaitUntil(absl::Time deadline) {
+    std::unique_lock lock(mutex_);
+    return drained_.wait_until(lock, absl::ToChronoTime(deadline),
+                               [this] { return remaining_ == 0; });
+  }
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    drained_.wait(lock, [this] { return remaining_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  size_t remaining_;
+};
+
+}  // namespace
 
 Server::Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory)
     : options_(std::move(options)), factory_(std::move(factory)) {}
@@ -81,38 +109,32 @@ void Server::Stop() {
   // Ask each worker to wind its connections down, then wait for them to
   // close by themselves, up to the deadline.
   const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
-  auto all_closed = std::make_shared<absl::BlockingCounter>(
-      static_cast<int>(workers_.size()));
+  auto tracker = std::make_shared<DrainTracker>(workers_.size());
   for (auto& worker : workers_) {
     Worker* w = worker.get();
-    w->loop().Post([w, all_closed] {
+    w->loop().Post([w, tracker] {
       w->RunPendingWork();
       w->BeginShutdown();
       if (w->open_count() == 0) {
-        all_closed->DecrementCount();
+        tracker->WorkerDrained();
         return;
       }
       // Poll the count on the worker's own timer: no cross-thread state.
       auto poll = std::make_shared<TimerId>();
-      *poll = w->loop().RunEvery(absl::Milliseconds(5), [w, all_closed, poll] {
+      *poll = w->loop().RunEvery(absl::Milliseconds(5), [w, tracker, poll] {
         if (w->open_count() != 0) return;
         w->loop().Cancel(*poll);
-        all_closed->DecrementCount();
+        tracker->WorkerDrained();
       });
     });
   }
-  absl::Notification waited;
-  std::thread waiter([&] {
-    all_closed->Wait();
-    waited.Notify();
-  });
-  if (!waited.WaitForNotificationWithDeadline(deadline)) {
+  if (!tracker->WaitUntil(deadline)) {
     for (auto& worker : workers_) {
       Worker* w = worker.get();
       w->loop().Post([w] { w->AbortAll(CloseReason::kServerStopping); });
     }
+    tracker->Wait();
   }
-  waiter.join();
   pool_->Stop();
   for (auto& worker : workers_) worker->CloseQueuedFds();
 }

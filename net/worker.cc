@@ -26,6 +26,7 @@ Worker::~Worker() {
 
 bool Worker::HandOff(int fd) {
   if (!inbox_.push(fd)) return false;
+  inbox_pending_.store(true, std::memory_order_seq_cst);
   loop_.Wake();
   return true;
 }
@@ -59,9 +60,13 @@ Connection* Worker::Find(uint32_t slot, uint32_t generation) const {
   return conn != nullptr && !conn->closing() ? conn : nullptr;
 }
 
-bool Worker::HasPendingWork() const { return inbox_.read_available() > 0; }
+bool Worker::HasPendingWork() const {
+  return inbox_pending_.load(std::memory_order_seq_cst);
+}
 
 void Worker::RunPendingWork() {
+  // Clear first: a push that lands during the drain sets it again.
+  inbox_pending_.store(false, std::memory_order_seq_cst);
   inbox_.consume_all([this](int fd) { OpenConnection(fd); });
 }
 

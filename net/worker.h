@@ -103,6 +103,11 @@ class Worker final : public WorkSource {
   const ConnectionOptions& options_;
   std::atomic<int64_t>& open_connections_;  // server-wide, for the cap
   boost::lockfree::spsc_queue<int> inbox_;
+  // Set (seq_cst) by the acceptor after each push, cleared by the loop
+  // before it drains: the loop's side of the lost-wakeup protocol reads this
+  // flag, not the queue, because the queue's indices are only
+  // acquire/release.
+  std::atomic<bool> inbox_pending_{false};
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
   std::vector<uint32_t> free_slots_;
   uint32_t next_unused_slot_ = 0;

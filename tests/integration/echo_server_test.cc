@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
+#include "tests/support/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "net/echo.h"

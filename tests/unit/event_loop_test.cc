@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
+#include "tests/support/notification.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "gtest/gtest.h"
@@ -48,7 +48,7 @@ TEST(EventLoop, PostFromFourThreadsRunsEveryTaskExactlyOnceInPerThreadOrder) {
   std::vector<int> next_expected(kThreads, 0);
   int out_of_order = 0;
   int64_t total = 0;
-  absl::Notification all_ran;
+  eddy::testing::Notification all_ran;
   std::vector<std::thread> producers;
   for (int t = 0; t < kThreads; ++t) {
     producers.emplace_back([&, t] {
@@ -64,7 +64,7 @@ TEST(EventLoop, PostFromFourThreadsRunsEveryTaskExactlyOnceInPerThreadOrder) {
   for (auto& p : producers) p.join();
   ASSERT_TRUE(all_ran.WaitForNotificationWithTimeout(kDeadline))
       << "tasks lost or loop hung";
-  absl::Notification checked;
+  eddy::testing::Notification checked;
   runner.loop().Post([&] {
     EXPECT_EQ(total, int64_t{kThreads} * kTasksPerThread);
     EXPECT_EQ(out_of_order, 0);
@@ -92,7 +92,7 @@ TEST(EventLoop, NoLostWakeupWhenPostingToASleepingLoopRepeatedly) {
 
 TEST(EventLoop, TasksPostedBeforeRunRunInTheFirstIteration) {
   LoopThread runner;
-  absl::Notification ran;
+  eddy::testing::Notification ran;
   runner.loop().Post([&] {
     EXPECT_EQ(runner.loop().iterations(), 1u);
     ran.Notify();
@@ -104,7 +104,7 @@ TEST(EventLoop, TasksPostedBeforeRunRunInTheFirstIteration) {
 TEST(EventLoop, RunAfterFiresNoEarlierThanItsDelay) {
   LoopThread runner;
   runner.Start();
-  absl::Notification fired;
+  eddy::testing::Notification fired;
   int64_t scheduled_at = 0;
   int64_t fired_at = 0;
   runner.loop().Post([&] {
@@ -121,7 +121,7 @@ TEST(EventLoop, RunAfterFiresNoEarlierThanItsDelay) {
 TEST(EventLoop, RunEveryRepeatsUntilCancelled) {
   LoopThread runner;
   runner.Start();
-  absl::Notification done;
+  eddy::testing::Notification done;
   int runs = 0;
   runner.loop().Post([&] {
     auto id = std::make_shared<TimerId>();
@@ -134,7 +134,7 @@ TEST(EventLoop, RunEveryRepeatsUntilCancelled) {
     });
   });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kDeadline));
-  absl::Notification checked;
+  eddy::testing::Notification checked;
   runner.loop().Post([&] {
     EXPECT_EQ(runs, 5);
     checked.Notify();
@@ -145,7 +145,7 @@ TEST(EventLoop, RunEveryRepeatsUntilCancelled) {
 TEST(EventLoop, CancelledTimerNeverFires) {
   LoopThread runner;
   runner.Start();
-  absl::Notification done;
+  eddy::testing::Notification done;
   bool fired = false;
   runner.loop().Post([&] {
     TimerId id = runner.loop().RunAfter(absl::Milliseconds(5), [&] { fired = true; });
@@ -180,7 +180,7 @@ TEST(EventLoop, WatchReportsEdgesAndReadyListRunsWithoutNewEdge) {
   const absl::Time deadline = absl::Now() + kDeadline;
   std::atomic<int> seen{0};
   while (seen.load() == 0 && absl::Now() < deadline) {
-    absl::Notification probe;
+    eddy::testing::Notification probe;
     runner.loop().Post([&] {
       seen.store(handler.io_events);
       probe.Notify();
@@ -188,7 +188,7 @@ TEST(EventLoop, WatchReportsEdgesAndReadyListRunsWithoutNewEdge) {
     probe.WaitForNotification();
   }
   ASSERT_EQ(seen.load(), 1);
-  absl::Notification ready_ran;
+  eddy::testing::Notification ready_ran;
   runner.loop().Post([&] {
     EXPECT_TRUE(handler.last_events & EPOLLIN);
     runner.loop().MarkReady(&handler);
@@ -199,7 +199,7 @@ TEST(EventLoop, WatchReportsEdgesAndReadyListRunsWithoutNewEdge) {
     });
   });
   ASSERT_TRUE(ready_ran.WaitForNotificationWithTimeout(kDeadline));
-  absl::Notification unmarked;
+  eddy::testing::Notification unmarked;
   runner.loop().Post([&] {
     runner.loop().MarkReady(&handler);
     runner.loop().UnmarkReady(&handler);
@@ -226,7 +226,7 @@ TEST(EventLoop, StopFromAnotherThreadEndsRunAndRunsPostedTasks) {
 TEST(EventLoop, IdleLoopDoesNotSpin) {
   LoopThread runner;
   runner.Start();
-  absl::Notification first;
+  eddy::testing::Notification first;
   uint64_t before = 0;
   runner.loop().Post([&] {
     before = runner.loop().iterations();
@@ -234,7 +234,7 @@ TEST(EventLoop, IdleLoopDoesNotSpin) {
   });
   ASSERT_TRUE(first.WaitForNotificationWithTimeout(kDeadline));
   absl::SleepFor(absl::Milliseconds(200));
-  absl::Notification second;
+  eddy::testing::Notification second;
   uint64_t after = 0;
   runner.loop().Post([&] {
     after = runner.loop().iterations();

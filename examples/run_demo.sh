@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs missing Debian packages, builds eddy (Release) and runs the demo
+# server in the foreground; extra arguments go to the server, e.g.
+#   examples/run_demo.sh --port 8080 --workers 2
+# Stop it with Ctrl-C (SIGINT): it drains and exits 0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+third_party/install_deps.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+demo=eddy-echo
+[[ -f examples/eddy_httpd.cc ]] && demo=eddy-httpd
+cmake --build build/release -j "$(nproc)" --target "$demo"
+exec "build/release/bin/$demo" "$@"
