@@ -48,8 +48,8 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() {
   }
   std::unique_ptr<EventLoop> loop(
       new EventLoop(std::move(epoll_fd), std::move(wake_fd)));
-  absl::Status status = loop->Watch(loop->wake_fd_.get(), EPOLLIN,
-                                    loop->wakeup_handler_.get());
+  absl::Status status =
+      loop->Watch(loop->wake_fd_.get(), EPOLLIN, loop->wakeup_handler_.get());
   if (!status.ok()) return status;
   return loop;
 }
@@ -89,7 +89,8 @@ void EventLoop::Run() {
     for (int i = 0; i < n; ++i) {
       static_cast<IoHandler*>(events_[i].data.ptr)->HandleIo(events_[i].events);
     }
-    if (n == static_cast<int>(events_.size())) events_.resize(events_.size() * 2);
+    if (n == static_cast<int>(events_.size()))
+      events_.resize(events_.size() * 2);
     RunReadyList();
     timers_.Advance(now_ms_);
     RunDeferred();
@@ -153,8 +154,8 @@ absl::Status EventLoop::Watch(int fd, uint32_t events, IoHandler* handler) {
   event.events = events | EPOLLET;
   event.data.ptr = handler;
   if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
-    return absl::InternalError(
-        absl::StrCat("epoll_ctl(ADD, fd ", fd, ") failed: ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat(
+        "epoll_ctl(ADD, fd ", fd, ") failed: ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

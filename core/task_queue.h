@@ -2,9 +2,8 @@
 #define EDDY_CORE_TASK_QUEUE_H_
 
 #include <atomic>
-#include <vector>
-
 #include <mutex>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 
@@ -40,7 +39,7 @@ class TaskQueue {
   // TSan annotations, so TSan could not see absl::Mutex's happens-before and
   // would report false races; pthread mutexes it intercepts.
   std::mutex mutex_;
-  std::vector<Task> tasks_;  // guarded by mutex_
+  std::vector<Task> tasks_;    // guarded by mutex_
   std::vector<Task> running_;  // consumer-only scratch, keeps its capacity
   std::atomic<bool> pending_{false};
 };

@@ -80,7 +80,9 @@ class TimerWheel {
     bool cancelled = false;
   };
 
-  static size_t SlotOf(int64_t tick) { return static_cast<size_t>(tick) & (kSlots - 1); }
+  static size_t SlotOf(int64_t tick) {
+    return static_cast<size_t>(tick) & (kSlots - 1);
+  }
   void Link(uint32_t index);
   void Unlink(uint32_t index);
   void FreeNode(uint32_t index);

@@ -14,7 +14,8 @@
 #include "net/server.h"
 
 ABSL_FLAG(uint16_t, port, 9000, "TCP port to listen on (0 picks a free one)");
-ABSL_FLAG(std::string, bind, "0.0.0.0", "numeric address to bind, e.g. 127.0.0.1 or ::");
+ABSL_FLAG(std::string, bind, "0.0.0.0",
+          "numeric address to bind, e.g. 127.0.0.1 or ::");
 ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(300),
           "close connections idle this long (inf: never)");

@@ -70,8 +70,8 @@ void Acceptor::AcceptAll() {
   // While backing off, the timer retries; edges in between change nothing.
   if (backing_off_) return;
   for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
-    const int fd =
-        ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(listen_fd_.get(), nullptr, nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       backoff_ = options_.min_backoff;
       Dispatch(fd);

@@ -17,11 +17,11 @@
 namespace eddy {
 
 struct AcceptorStats {
-  uint64_t accepted = 0;          // handed to a worker
-  uint64_t rejected_at_cap = 0;   // closed because of max_connections
-  uint64_t fd_exhausted = 0;      // EMFILE/ENFILE/ENOBUFS/ENOMEM episodes
-  uint64_t dropped_no_fd = 0;     // accepted on the reserve fd and closed
-  uint64_t accept_errors = 0;     // other accept4 failures
+  uint64_t accepted = 0;         // handed to a worker
+  uint64_t rejected_at_cap = 0;  // closed because of max_connections
+  uint64_t fd_exhausted = 0;     // EMFILE/ENFILE/ENOBUFS/ENOMEM episodes
+  uint64_t dropped_no_fd = 0;    // accepted on the reserve fd and closed
+  uint64_t accept_errors = 0;    // other accept4 failures
 };
 
 // Acceptor owns the listening socket and runs on its own thread with its own

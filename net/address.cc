@@ -52,8 +52,7 @@ SocketAddress SocketAddress::FromSockaddr(const sockaddr* address,
   SocketAddress result;
   if (address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) {
     std::memcpy(&result.storage_.v4, address, sizeof(sockaddr_in));
-  } else if (address->sa_family == AF_INET6 &&
-             length >= sizeof(sockaddr_in6)) {
+  } else if (address->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
     std::memcpy(&result.storage_.v6, address, sizeof(sockaddr_in6));
   }
   return result;

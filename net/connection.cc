@@ -130,8 +130,8 @@ void Connection::SetIdleTimeout(absl::Duration timeout) {
 }
 
 void Connection::ArmIdleTimer(int64_t delay_ms) {
-  idle_timer_ = loop_->RunAfter(absl::Milliseconds(delay_ms),
-                                [this] { OnIdleTimer(); });
+  idle_timer_ =
+      loop_->RunAfter(absl::Milliseconds(delay_ms), [this] { OnIdleTimer(); });
 }
 
 void Connection::OnIdleTimer() {

@@ -84,6 +84,10 @@ class Connection final : public IoHandler {
   // is lazily pushed back when it fires early.
   void SetIdleTimeout(absl::Duration timeout);
 
+  // The received bytes no handler has consumed yet: for a handler that
+  // resumes processing outside OnData (e.g. after an asynchronous answer).
+  Buffer& input() { return input_; }
+
   // Bytes queued and not yet accepted by the kernel.
   size_t output_bytes() const { return queued_output_; }
   bool reading_paused() const { return paused_by_user_ || paused_by_water_; }

@@ -43,7 +43,8 @@ Server::~Server() { Stop(); }
 
 absl::Status Server::Start() {
   if (running_) return absl::FailedPreconditionError("server already started");
-  if (options_.connection.low_water_mark > options_.connection.high_water_mark) {
+  if (options_.connection.low_water_mark >
+      options_.connection.high_water_mark) {
     return absl::InvalidArgumentError(
         "connection.low_water_mark must not exceed high_water_mark");
   }
@@ -65,7 +66,8 @@ absl::Status Server::Start() {
   listen_options.keepalive = options_.keepalive;
   absl::StatusOr<UniqueFd> listen_fd = Listen(*address, listen_options);
   if (!listen_fd.ok()) return listen_fd.status();
-  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(listen_fd->get());
+  absl::StatusOr<SocketAddress> local =
+      SocketAddress::LocalOf(listen_fd->get());
   if (!local.ok()) return local.status();
   local_address_ = *local;
 
@@ -79,8 +81,8 @@ absl::Status Server::Start() {
   std::vector<Worker*> workers;
   for (size_t i = 0; i < pool_->size(); ++i) {
     workers_.push_back(std::make_unique<Worker>(
-        i, pool_->loop(i), *factory_, options_.connection,
-        options_.inbox_depth, open_connections_));
+        i, pool_->loop(i), *factory_, options_.connection, options_.inbox_depth,
+        open_connections_));
     pool_->loop(i).AddWorkSource(workers_.back().get());
     workers.push_back(workers_.back().get());
   }

@@ -21,7 +21,7 @@ namespace eddy {
 // Everything a Server can be told, with safe defaults.
 struct ServerOptions {
   std::string bind_address = "0.0.0.0";
-  uint16_t port = 0;  // 0 picks a free port; see Server::port()
+  uint16_t port = 0;   // 0 picks a free port; see Server::port()
   size_t workers = 0;  // 0: one per online CPU
   bool pin_workers = false;
   int backlog = 0;  // 0: the system maximum

@@ -46,15 +46,15 @@ absl::StatusOr<UniqueFd> Listen(const SocketAddress& address,
         absl::StrCat("socket() failed: ", std::strerror(errno)));
   }
   if (options.reuse_address) {
-    if (auto s = SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1,
-                              "SO_REUSEADDR");
+    if (auto s =
+            SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
         !s.ok()) {
       return s;
     }
   }
   if (options.reuse_port) {
-    if (auto s = SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1,
-                              "SO_REUSEPORT");
+    if (auto s =
+            SetIntOption(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
         !s.ok()) {
       return s;
     }
@@ -77,15 +77,16 @@ absl::StatusOr<UniqueFd> Listen(const SocketAddress& address,
           "other server"));
     }
     if (error == EACCES) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "binding ", address.ToString(),
-          " needs privileges; use a port above 1023"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("binding ", address.ToString(),
+                       " needs privileges; use a port above 1023"));
     }
     return absl::UnavailableError(absl::StrCat(
         "bind(", address.ToString(), ") failed: ", std::strerror(error),
         "; check --bind names an address of this machine"));
   }
-  const int backlog = options.backlog > 0 ? options.backlog : SystemMaxBacklog();
+  const int backlog =
+      options.backlog > 0 ? options.backlog : SystemMaxBacklog();
   if (::listen(fd.get(), backlog) != 0) {
     return absl::InternalError(
         absl::StrCat("listen() failed: ", std::strerror(errno)));

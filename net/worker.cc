@@ -37,7 +37,8 @@ WorkerStats Worker::stats() const {
   WorkerStats stats;
   stats.accepted = accepted_.load(std::memory_order_relaxed);
   stats.closed = closed_.load(std::memory_order_relaxed);
-  stats.active = stats.accepted >= stats.closed ? stats.accepted - stats.closed : 0;
+  stats.active =
+      stats.accepted >= stats.closed ? stats.accepted - stats.closed : 0;
   stats.shed = shed_.load(std::memory_order_relaxed);
   stats.bytes_in = bytes_in_.load(std::memory_order_relaxed);
   stats.bytes_out = bytes_out_.load(std::memory_order_relaxed);
@@ -48,9 +49,8 @@ bool Worker::IsAlive(uint32_t slot, uint32_t generation) const {
   const uint32_t chunk_index = slot >> kChunkBits;
   if (chunk_index >= kMaxChunks) return false;
   const Chunk* chunk = chunks_[chunk_index].load(std::memory_order_acquire);
-  return chunk != nullptr &&
-         chunk->generation[slot & (kChunkSize - 1)].load(
-             std::memory_order_acquire) == generation;
+  return chunk != nullptr && chunk->generation[slot & (kChunkSize - 1)].load(
+                                 std::memory_order_acquire) == generation;
 }
 
 Connection* Worker::Find(uint32_t slot, uint32_t generation) const {

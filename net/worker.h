@@ -19,10 +19,10 @@ namespace eddy {
 // read-modify-writes; readers on other threads get a consistent-enough
 // snapshot, summed over workers by the Server.
 struct WorkerStats {
-  uint64_t accepted = 0;   // connections opened on this worker
-  uint64_t active = 0;     // open now
+  uint64_t accepted = 0;  // connections opened on this worker
+  uint64_t active = 0;    // open now
   uint64_t closed = 0;
-  uint64_t shed = 0;       // dropped by the acceptor: every inbox was full
+  uint64_t shed = 0;  // dropped by the acceptor: every inbox was full
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
 };

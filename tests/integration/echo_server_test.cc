@@ -5,11 +5,11 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "net/echo.h"
 #include "net/server.h"
+#include "tests/support/notification.h"
 #include "tests/support/test_client.h"
 
 namespace eddy {
@@ -228,8 +228,8 @@ TEST(EchoServer, ServesOneThousandConcurrentConnections) {
     ASSERT_TRUE(client->SendAll("ping " + std::to_string(i) + "\n").ok());
     clients.push_back(*std::move(client));
   }
-  ASSERT_TRUE(Eventually(
-      [&] { return server.total_stats().active == kConnections; }));
+  ASSERT_TRUE(
+      Eventually([&] { return server.total_stats().active == kConnections; }));
   for (size_t i = 0; i < kConnections; ++i) {
     const std::string expected = "ping " + std::to_string(i) + "\n";
     auto echoed = clients[i].ReceiveExactly(expected.size(), kDeadline);

@@ -1,4 +1,6 @@
 // Server lifecycle and limits over real sockets on 127.0.0.1.
+#include "net/server.h"
+
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -8,11 +10,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "tests/support/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "net/echo.h"
-#include "net/server.h"
+#include "tests/support/notification.h"
 #include "tests/support/test_client.h"
 
 namespace eddy {

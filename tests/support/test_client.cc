@@ -76,15 +76,15 @@ absl::StatusOr<std::string> TestClient::ReceiveExactly(size_t n,
   result.reserve(n);
   char chunk[65536];
   while (result.size() < n) {
-    const ssize_t got = ::recv(fd_.get(), chunk,
-                               std::min(sizeof(chunk), n - result.size()), 0);
+    const ssize_t got =
+        ::recv(fd_.get(), chunk, std::min(sizeof(chunk), n - result.size()), 0);
     if (got > 0) {
       result.append(chunk, static_cast<size_t>(got));
       continue;
     }
     if (got == 0) {
-      return absl::DataLossError(absl::StrCat("EOF after ", result.size(),
-                                              " of ", n, " bytes"));
+      return absl::DataLossError(
+          absl::StrCat("EOF after ", result.size(), " of ", n, " bytes"));
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN) {
@@ -124,8 +124,8 @@ absl::StatusOr<std::string> TestClient::ReceiveUntilClose(
   }
 }
 
-absl::StatusOr<std::string> TestClient::ReceiveUntil(absl::string_view terminator,
-                                                     absl::Duration timeout) {
+absl::StatusOr<std::string> TestClient::ReceiveUntil(
+    absl::string_view terminator, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   std::string result;
   char chunk[65536];
@@ -135,17 +135,38 @@ absl::StatusOr<std::string> TestClient::ReceiveUntil(absl::string_view terminato
       result.append(chunk, static_cast<size_t>(got));
       continue;
     }
-    if (got == 0) return absl::DataLossError(absl::StrCat("EOF; got: ", result));
+    if (got == 0)
+      return absl::DataLossError(absl::StrCat("EOF; got: ", result));
     if (errno == EINTR) continue;
     if (errno == EAGAIN) {
       if (!WaitFor(POLLIN, deadline)) {
-        return absl::DeadlineExceededError(absl::StrCat("timed out; got: ", result));
+        return absl::DeadlineExceededError(
+            absl::StrCat("timed out; got: ", result));
       }
       continue;
     }
     return absl::UnavailableError(absl::StrCat("recv: ", std::strerror(errno)));
   }
   return result;
+}
+
+absl::StatusOr<std::string> TestClient::ReceiveSome(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  char chunk[65536];
+  while (true) {
+    const ssize_t got = ::recv(fd_.get(), chunk, sizeof(chunk), 0);
+    if (got >= 0) return std::string(chunk, static_cast<size_t>(got));
+    if (errno == EINTR) continue;
+    if (errno == ECONNRESET) return std::string();
+    if (errno != EAGAIN) {
+      return absl::UnavailableError(
+          absl::StrCat("recv: ", std::strerror(errno)));
+    }
+    if (!WaitFor(POLLIN, deadline)) {
+      return absl::DeadlineExceededError(
+          "nothing received before the deadline");
+    }
+  }
 }
 
 bool TestClient::WaitForClose(absl::Duration timeout) {
@@ -185,17 +206,18 @@ absl::StatusOr<std::string> EchoRoundTrip(TestClient& client,
     const int ready = ::poll(&pfd, 1, MillisLeft(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "echo timed out: sent ", sent, ", received ", received.size(), " of ",
-          data.size()));
+      return absl::DeadlineExceededError(
+          absl::StrCat("echo timed out: sent ", sent, ", received ",
+                       received.size(), " of ", data.size()));
     }
     if ((pfd.revents & POLLOUT) && sent < data.size()) {
-      const ssize_t n = ::send(client.fd(), data.data() + sent,
-                               std::min<size_t>(data.size() - sent, 65536),
-                               MSG_NOSIGNAL);
+      const ssize_t n =
+          ::send(client.fd(), data.data() + sent,
+                 std::min<size_t>(data.size() - sent, 65536), MSG_NOSIGNAL);
       if (n > 0) sent += static_cast<size_t>(n);
       if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        return absl::UnavailableError(absl::StrCat("send: ", std::strerror(errno)));
+        return absl::UnavailableError(
+            absl::StrCat("send: ", std::strerror(errno)));
       }
     }
     if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -205,7 +227,8 @@ absl::StatusOr<std::string> EchoRoundTrip(TestClient& client,
       } else if (n == 0) {
         return absl::DataLossError(absl::StrCat("EOF after ", received.size()));
       } else if (errno != EAGAIN && errno != EINTR) {
-        return absl::UnavailableError(absl::StrCat("recv: ", std::strerror(errno)));
+        return absl::UnavailableError(
+            absl::StrCat("recv: ", std::strerror(errno)));
       }
     }
   }

@@ -15,9 +15,9 @@ namespace eddy::testing {
 // broken server fails the test instead of hanging it. Loopback only.
 class TestClient {
  public:
-  static absl::StatusOr<TestClient> Connect(uint16_t port,
-                                            absl::Duration timeout = absl::Seconds(30),
-                                            absl::string_view host = "127.0.0.1");
+  static absl::StatusOr<TestClient> Connect(
+      uint16_t port, absl::Duration timeout = absl::Seconds(30),
+      absl::string_view host = "127.0.0.1");
 
   // Sends all of `data` or fails at the deadline.
   absl::Status SendAll(absl::string_view data,
@@ -31,6 +31,9 @@ class TestClient {
   // Receives until `terminator` appears (returns everything so far).
   absl::StatusOr<std::string> ReceiveUntil(
       absl::string_view terminator, absl::Duration timeout = absl::Seconds(30));
+  // Receives at least one byte (whatever is available); "" means EOF.
+  absl::StatusOr<std::string> ReceiveSome(
+      absl::Duration timeout = absl::Seconds(30));
   // True if the peer closed (EOF or RST) within the timeout.
   bool WaitForClose(absl::Duration timeout = absl::Seconds(30));
 

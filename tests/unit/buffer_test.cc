@@ -131,7 +131,8 @@ class SocketPair {
 TEST(Buffer, ReadvSpillsIntoHeapWhenWritableSpaceIsShort) {
   SocketPair pair;
   std::string payload(20000, '\0');
-  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+  for (size_t i = 0; i < payload.size(); ++i)
+    payload[i] = static_cast<char>(i * 7);
   ASSERT_EQ(::write(pair.writer.get(), payload.data(), payload.size()),
             static_cast<ssize_t>(payload.size()));
   Buffer buffer;  // no storage: everything lands in the spill first

@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/notification.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/notification.h"
 
 namespace eddy {
 namespace {
@@ -148,7 +148,8 @@ TEST(EventLoop, CancelledTimerNeverFires) {
   eddy::testing::Notification done;
   bool fired = false;
   runner.loop().Post([&] {
-    TimerId id = runner.loop().RunAfter(absl::Milliseconds(5), [&] { fired = true; });
+    TimerId id =
+        runner.loop().RunAfter(absl::Milliseconds(5), [&] { fired = true; });
     EXPECT_TRUE(runner.loop().Cancel(id));
     runner.loop().RunAfter(absl::Milliseconds(30), [&] { done.Notify(); });
   });

@@ -45,7 +45,8 @@ TEST(Worker, HandOffFillsTheInboxThenRefusesAndTheLoopOpensWhatWasQueued) {
   // The echo handler answers on the handed-off sockets.
   ASSERT_EQ(::send(peers[0], "hi", 2, 0), 2);
   char reply[2] = {};
-  while (::recv(peers[0], reply, 2, MSG_DONTWAIT) != 2 && absl::Now() < deadline) {
+  while (::recv(peers[0], reply, 2, MSG_DONTWAIT) != 2 &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(1));
   }
   EXPECT_EQ(std::string(reply, 2), "hi");

@@ -1,14 +1,13 @@
 // Starts an installed-eddy echo server on a free loopback port, echoes one
 // message through it, and stops it. Exit status 0 means the package works.
+#include <eddy/net/echo.h>
+#include <eddy/net/server.h>
+#include <eddy/net/socket.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
-
-#include <eddy/net/echo.h>
-#include <eddy/net/server.h>
-#include <eddy/net/socket.h>
 
 int main() {
   eddy::ServerOptions options;
