@@ -18,7 +18,11 @@ for arg in "$@"; do
   esac
 done
 
-third_party/install_deps.sh --fuzz
+if [[ $quick -eq 1 ]]; then
+  third_party/install_deps.sh --clients
+else
+  third_party/install_deps.sh --fuzz --clients --browser
+fi
 jobs=$(nproc)
 fuzz_seconds=${EDDY_FUZZ_SECONDS:-60}
 

@@ -6,6 +6,8 @@
 #   third_party/install_deps.sh            build + test dependencies
 #   third_party/install_deps.sh --bench    also the peers and load tools for bench/
 #   third_party/install_deps.sh --fuzz     also clang's sanitizer/libFuzzer runtime
+#   third_party/install_deps.sh --clients  also the real HTTP clients the tests drive
+#   third_party/install_deps.sh --browser  also headless Chromium for the page test
 set -euo pipefail
 
 packages=(
@@ -17,8 +19,9 @@ for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(wrk apache2-utils nginx-light h2o lighttpd redis-tools redis-server libhttp-parser-dev) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    --clients) packages+=(redis-tools apache2-utils wrk) ;;
-    *) echo "install_deps.sh: unknown option '$arg' (use --bench, --fuzz, --clients)" >&2; exit 2 ;;
+    --clients) packages+=(apache2-utils wrk redis-tools python3) ;;
+    --browser) packages+=(chromium) ;;
+    *) echo "install_deps.sh: unknown option '$arg' (use --bench, --fuzz, --clients, --browser)" >&2; exit 2 ;;
   esac
 done
 

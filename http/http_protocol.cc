@@ -1,0 +1,214 @@
+#include "http/http_protocol.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "http/http_date.h"
+
+namespace eddy::http {
+namespace {
+
+// Responses whose status forbids a body (RFC 9110 6.4.1).
+bool StatusHasNoBody(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+}  // namespace
+
+HttpProtocol::HttpProtocol(std::shared_ptr<const Router> router,
+                           HttpOptions options)
+    : router_(std::move(router)), options_(std::move(options)) {
+  const std::string body = "503 Service Unavailable: too many connections\n";
+  overload_response_ = absl::StrCat(
+      "HTTP/1.1 503 Service Unavailable\r\nServer: ", options_.server_name,
+      "\r\nContent-Type: text/plain\r\nContent-Length: ", body.size(),
+      "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n", body);
+}
+
+std::unique_ptr<Handler> HttpProtocol::NewHandler(Connection& /*conn*/) {
+  return std::make_unique<HttpConnectionHandler>(*router_, options_);
+}
+
+absl::string_view HttpProtocol::OverloadResponse() const {
+  return overload_response_;
+}
+
+HttpConnectionHandler::HttpConnectionHandler(const Router& router,
+                                             const HttpOptions& options)
+    : router_(router), options_(options), parser_(options.limits) {}
+
+void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
+  ProcessInput(conn, input);
+}
+
+void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
+  while (!conn.closing() && !awaiting_async_ && !input.empty()) {
+    // A client that pipelines without reading its responses: stop here and
+    // continue from OnDrained, so its output stays near the high-water mark.
+    if (conn.output_bytes() > conn.options().high_water_mark) break;
+    const RequestParser::Status status = parser_.Parse(input.view());
+    if (status == RequestParser::Status::kError) {
+      RespondError(conn, parser_.error_status(), parser_.error_reason());
+      input.ConsumeAll();
+      return;
+    }
+    if (status != RequestParser::Status::kComplete) {
+      if (parser_.head_complete() && !continue_sent_ &&
+          parser_.request().expects_continue()) {
+        // The client waits for this before sending the body.
+        conn.Send("HTTP/1.1 100 Continue\r\n\r\n");
+        continue_sent_ = true;
+      }
+      break;
+    }
+    Dispatch(conn, parser_.request());
+    // The request's views die here: handlers copied what they kept.
+    input.Consume(parser_.consumed());
+    parser_.Reset();
+    continue_sent_ = false;
+  }
+  if (input.empty()) input.ReleaseIfEmpty();
+  if (input_ended_ && !awaiting_async_) conn.Close(CloseReason::kPeerClosed);
+}
+
+void HttpConnectionHandler::Dispatch(Connection& conn, const Request& request) {
+  ++requests_;
+  http10_ = request.version() == Version::kHttp10;
+  head_only_ = request.method() == "HEAD";
+  keep_alive_ = request.keep_alive() && !stopping_ &&
+                (options_.max_requests_per_connection == 0 ||
+                 requests_ < options_.max_requests_per_connection);
+  if (options_.access_log != nullptr) {
+    request_line_ = absl::StrCat(request.method(), " ", request.target(),
+                                 http10_ ? " HTTP/1.0" : " HTTP/1.1");
+  }
+  response_.Reset();
+  const Router::Match match = router_.Find(request.method(), request.path());
+  if (match.route == nullptr) {
+    response_.set_status(match.status);
+    if (match.status == 405) response_.AddHeader("Allow", match.allow);
+    response_.set_content_type("text/plain");
+    response_.set_body(
+        absl::StrCat(match.status, " ", ReasonPhrase(match.status), "\n"));
+    WriteResponse(conn, response_);
+    return;
+  }
+  if (match.route->async_handler != nullptr) {
+    // Later requests wait (unparsed, reading paused) so that responses
+    // leave in request order.
+    awaiting_async_ = true;
+    conn.PauseReading();
+    match.route->async_handler(request,
+                               Responder(conn.ref(), ++async_sequence_));
+    return;
+  }
+  match.route->handler(request, response_);
+  WriteResponse(conn, response_);
+}
+
+void HttpConnectionHandler::CompleteAsync(Connection& conn, uint64_t sequence,
+                                          Response response) {
+  if (!awaiting_async_ || sequence != async_sequence_ || conn.closing()) return;
+  awaiting_async_ = false;
+  WriteResponse(conn, response);
+  if (conn.closing()) return;
+  conn.ResumeReading();
+  ProcessInput(conn, conn.input());
+}
+
+void HttpConnectionHandler::RespondError(Connection& conn, int status,
+                                         absl::string_view detail) {
+  keep_alive_ = false;
+  head_only_ = false;
+  if (options_.access_log != nullptr) request_line_ = "-";
+  response_.Reset();
+  response_.set_status(status);
+  response_.set_content_type("text/plain");
+  response_.set_body(
+      absl::StrCat(status, " ", ReasonPhrase(status), ": ", detail, "\n"));
+  WriteResponse(conn, response_);
+}
+
+void HttpConnectionHandler::WriteResponse(Connection& conn,
+                                          Response& response) {
+  const int status = response.status();
+  const bool no_body = StatusHasNoBody(status);
+  if (response.close_connection() || stopping_) keep_alive_ = false;
+  head_.clear();
+  absl::StrAppend(&head_, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
+                  "\r\nServer: ", options_.server_name,
+                  "\r\nDate: ", CurrentHttpDate(), "\r\n");
+  if (!no_body || status == 304) {
+    // 304 keeps no length of its own; a HEAD states the GET's length.
+    if (status != 304) {
+      absl::StrAppend(&head_, "Content-Length: ", response.content_length(),
+                      "\r\n");
+    }
+  }
+  if (!keep_alive_) {
+    head_.append("Connection: close\r\n");
+  } else if (http10_) {
+    head_.append("Connection: keep-alive\r\n");
+  }
+  head_.append(response.header_block().data(), response.header_block().size());
+  head_.append("\r\n");
+  const bool send_body = !head_only_ && !no_body;
+  if (send_body && !response.has_file() && response.body().size() <= 4096) {
+    // Small bodies join the head: one append to the output, one write.
+    head_.append(response.body());
+    conn.Send(head_);
+  } else {
+    conn.Send(head_);
+    if (send_body) {
+      if (response.has_file()) {
+        const off_t offset = response.file_offset();
+        const uint64_t length = response.content_length();
+        conn.SendFile(response.TakeFile(), offset, length);
+      } else {
+        conn.Send(response.body());
+      }
+    }
+  }
+  FinishResponse(conn, response);
+}
+
+void HttpConnectionHandler::FinishResponse(Connection& conn,
+                                           const Response& response) {
+  if (options_.access_log != nullptr) {
+    options_.access_log->Record(conn.peer().host(), request_line_,
+                                response.status(),
+                                head_only_ ? 0 : response.content_length());
+    // Lines wait in a per-worker buffer; a timer on each worker's loop
+    // writes them out within a second even when traffic stops.
+    thread_local bool flush_timer_armed = false;
+    if (!flush_timer_armed) {
+      flush_timer_armed = true;
+      conn.loop().RunEvery(absl::Seconds(1), [log = options_.access_log] {
+        log->FlushThisThread();
+      });
+    }
+  }
+  if (!keep_alive_) conn.Close();
+}
+
+void HttpConnectionHandler::OnDrained(Connection& conn) {
+  ProcessInput(conn, conn.input());
+}
+
+void HttpConnectionHandler::OnInputEnd(Connection& conn) {
+  input_ended_ = true;
+  // An answer still owed (asynchronous route) is sent before closing.
+  if (!awaiting_async_) conn.Close(CloseReason::kPeerClosed);
+}
+
+void HttpConnectionHandler::OnServerStopping(Connection& conn) {
+  stopping_ = true;
+  // A request in flight (being received or answered) finishes first, with
+  // "Connection: close"; an idle keep-alive connection closes now.
+  if (!awaiting_async_ && conn.input().empty()) {
+    conn.Close(CloseReason::kServerStopping);
+  }
+}
+
+}  // namespace eddy::http

@@ -1,0 +1,92 @@
+#ifndef EDDY_HTTP_HTTP_PROTOCOL_H_
+#define EDDY_HTTP_HTTP_PROTOCOL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/access_log.h"
+#include "http/parser.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "net/connection.h"
+#include "net/protocol.h"
+
+namespace eddy::http {
+
+struct HttpOptions {
+  // Request line, header and body limits (414, 431, 413).
+  ParserLimits limits;
+  // The Server header's value.
+  std::string server_name = "eddy";
+  // Requests served on one connection before it is closed (0: no limit).
+  uint64_t max_requests_per_connection = 0;
+  // Common Log Format lines, if set.
+  std::shared_ptr<AccessLog> access_log;
+};
+
+// HttpProtocol is the ProtocolFactory of eddy's HTTP/1.x server: HTTP/1.0
+// first-class (close after the response unless the request asks for
+// keep-alive), HTTP/1.1 persistent connections and pipelining.
+//
+// Every complete request of a read burst is answered in order and the
+// responses leave in one write. A bad request gets its 4xx/5xx, the
+// connection closes, and nothing sent after it is acted on. A client that
+// pipelines without reading is held by the connection's high-water mark.
+//
+// Threading: construct before the server starts; NewHandler runs on the
+// workers concurrently (it only reads the shared Router and options).
+class HttpProtocol final : public ProtocolFactory {
+ public:
+  HttpProtocol(std::shared_ptr<const Router> router, HttpOptions options);
+
+  std::unique_ptr<Handler> NewHandler(Connection& conn) override;
+  absl::string_view OverloadResponse() const override;
+
+ private:
+  std::shared_ptr<const Router> router_;
+  HttpOptions options_;
+  std::string overload_response_;
+};
+
+// The per-connection HTTP handler. Public for Responder; protocol authors use
+// HttpProtocol. All functions run on the connection's loop thread.
+class HttpConnectionHandler final : public Handler {
+ public:
+  HttpConnectionHandler(const Router& router, const HttpOptions& options);
+
+  void OnData(Connection& conn, Buffer& input) override;
+  void OnDrained(Connection& conn) override;
+  void OnInputEnd(Connection& conn) override;
+  void OnServerStopping(Connection& conn) override;
+
+  // Delivers the answer of an asynchronous route (see Responder).
+  void CompleteAsync(Connection& conn, uint64_t sequence, Response response);
+
+ private:
+  void ProcessInput(Connection& conn, Buffer& input);
+  void Dispatch(Connection& conn, const Request& request);
+  void RespondError(Connection& conn, int status, absl::string_view detail);
+  void WriteResponse(Connection& conn, Response& response);
+  void FinishResponse(Connection& conn, const Response& response);
+
+  const Router& router_;
+  const HttpOptions& options_;
+  RequestParser parser_;
+  Response response_;
+  std::string head_;          // the serialized status line and fields, reused
+  std::string request_line_;  // kept for the access log of async requests
+  uint64_t requests_ = 0;
+  uint64_t async_sequence_ = 0;
+  bool awaiting_async_ = false;
+  bool head_only_ = false;  // the request was HEAD
+  bool http10_ = false;
+  bool keep_alive_ = true;
+  bool continue_sent_ = false;
+  bool input_ended_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace eddy::http
+
+#endif  // EDDY_HTTP_HTTP_PROTOCOL_H_

@@ -1,0 +1,85 @@
+#ifndef EDDY_HTTP_RESPONSE_H_
+#define EDDY_HTTP_RESPONSE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "core/unique_fd.h"
+
+namespace eddy::http {
+
+// The standard reason phrase of `status` ("Not Found"), or "Unknown".
+absl::string_view ReasonPhrase(int status);
+
+// Response is what a route handler fills in: a status, header fields and a
+// body held in memory or taken from a file (sent with sendfile). The
+// protocol adds the framing (Content-Length), Date, Server and Connection
+// fields. One Response is reused per connection, so its strings keep their
+// capacity from request to request.
+//
+// Not thread-safe; a Response is filled on one thread at a time (for an
+// asynchronous route, move it into Responder::Send).
+class Response {
+ public:
+  Response() = default;
+  Response(Response&&) = default;
+  Response& operator=(Response&&) = default;
+
+  void set_status(int status) { status_ = status; }
+  int status() const { return status_; }
+
+  // Appends a header field. Names and values must not contain CR or LF;
+  // fields that would break the framing (Content-Length, Transfer-Encoding,
+  // Connection, Date, Server) are ignored: the protocol owns them.
+  void AddHeader(absl::string_view name, absl::string_view value);
+  void set_content_type(absl::string_view type) {
+    AddHeader("Content-Type", type);
+  }
+  // The serialized extra fields, "Name: value\r\n" each.
+  absl::string_view header_block() const { return headers_; }
+
+  void set_body(std::string body) {
+    body_ = std::move(body);
+    file_.reset();
+    file_body_ = false;
+  }
+  void append_body(absl::string_view bytes) {
+    body_.append(bytes.data(), bytes.size());
+  }
+  const std::string& body() const { return body_; }
+
+  // The body is `length` bytes of `file` from `offset`.
+  void SetFileBody(UniqueFd file, off_t offset, uint64_t length);
+  bool has_file() const { return file_body_; }
+  UniqueFd TakeFile() { return std::move(file_); }
+  off_t file_offset() const { return file_offset_; }
+
+  // Bytes of body the response declares (the file length or body size).
+  uint64_t content_length() const {
+    return file_body_ ? file_length_ : body_.size();
+  }
+
+  // Makes the response close the connection after it is sent.
+  void set_close_connection() { close_connection_ = true; }
+  bool close_connection() const { return close_connection_; }
+
+  // Back to a fresh 200 with no fields or body, keeping capacity.
+  void Reset();
+
+ private:
+  int status_ = 200;
+  std::string headers_;
+  std::string body_;
+  UniqueFd file_;
+  off_t file_offset_ = 0;
+  uint64_t file_length_ = 0;
+  bool file_body_ = false;  // stays set after TakeFile, for the length
+  bool close_connection_ = false;
+};
+
+}  // namespace eddy::http
+
+#endif  // EDDY_HTTP_RESPONSE_H_

@@ -1,0 +1,115 @@
+#include "http/router.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_join.h"
+
+namespace eddy::http {
+
+bool IsStandardMethod(absl::string_view method) {
+  for (absl::string_view known : {"GET", "HEAD", "POST", "PUT", "DELETE",
+                                  "CONNECT", "OPTIONS", "TRACE", "PATCH"}) {
+    if (method == known) return true;
+  }
+  return false;
+}
+
+Router::Route* Router::RouteFor(Entry& entry, absl::string_view method) {
+  for (Route& route : entry.routes) {
+    if (route.method == method) return &route;
+  }
+  entry.routes.push_back(Route{std::string(method), nullptr, nullptr});
+  return &entry.routes.back();
+}
+
+void Router::Handle(absl::string_view method, absl::string_view path,
+                    Handler handler) {
+  Entry& entry = exact_[path];
+  entry.path = std::string(path);
+  Route* route = RouteFor(entry, method);
+  route->handler = std::move(handler);
+  route->async_handler = nullptr;
+  methods_[method] = true;
+}
+
+void Router::HandleAsync(absl::string_view method, absl::string_view path,
+                         AsyncHandler handler) {
+  Entry& entry = exact_[path];
+  entry.path = std::string(path);
+  Route* route = RouteFor(entry, method);
+  route->handler = nullptr;
+  route->async_handler = std::move(handler);
+  methods_[method] = true;
+}
+
+void Router::HandlePrefix(absl::string_view method, absl::string_view prefix,
+                          Handler handler) {
+  auto it = std::find_if(prefixes_.begin(), prefixes_.end(),
+                         [&](const Entry& e) { return e.path == prefix; });
+  if (it == prefixes_.end()) {
+    prefixes_.push_back(Entry{std::string(prefix), {}});
+    std::stable_sort(prefixes_.begin(), prefixes_.end(),
+                     [](const Entry& a, const Entry& b) {
+                       return a.path.size() > b.path.size();
+                     });
+    it = std::find_if(prefixes_.begin(), prefixes_.end(),
+                      [&](const Entry& e) { return e.path == prefix; });
+  }
+  Route* route = RouteFor(*it, method);
+  route->handler = std::move(handler);
+  route->async_handler = nullptr;
+  methods_[method] = true;
+}
+
+const Router::Route* Router::Select(const Entry& entry,
+                                    absl::string_view method) {
+  const Route* get = nullptr;
+  for (const Route& route : entry.routes) {
+    if (route.method == method) return &route;
+    if (route.method == "GET") get = &route;
+  }
+  return method == "HEAD" ? get : nullptr;
+}
+
+Router::Match Router::MatchEntry(const Entry& entry,
+                                 absl::string_view method) const {
+  Match match;
+  match.route = Select(entry, method);
+  if (match.route != nullptr) return match;
+  if (!IsStandardMethod(method) && !methods_.contains(method)) {
+    match.status = 501;
+    return match;
+  }
+  std::vector<absl::string_view> allowed;
+  bool has_get = false;
+  bool has_head = false;
+  for (const Route& route : entry.routes) {
+    allowed.push_back(route.method);
+    has_get |= route.method == "GET";
+    has_head |= route.method == "HEAD";
+  }
+  if (has_get && !has_head) allowed.push_back("HEAD");
+  match.status = 405;
+  match.allow = absl::StrJoin(allowed, ", ");
+  return match;
+}
+
+Router::Match Router::Find(absl::string_view method,
+                           absl::string_view path) const {
+  if (auto it = exact_.find(path); it != exact_.end()) {
+    return MatchEntry(it->second, method);
+  }
+  for (const Entry& entry : prefixes_) {
+    if (path.substr(0, entry.path.size()) == entry.path) {
+      return MatchEntry(entry, method);
+    }
+  }
+  Match match;
+  if (!IsStandardMethod(method) && !methods_.contains(method)) {
+    match.status = 501;
+  }
+  return match;
+}
+
+}  // namespace eddy::http

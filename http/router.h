@@ -1,0 +1,76 @@
+#ifndef EDDY_HTTP_ROUTER_H_
+#define EDDY_HTTP_ROUTER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
+#include "http/request.h"
+#include "http/responder.h"
+#include "http/response.h"
+
+namespace eddy::http {
+
+// Router maps (method, path) to a route handler: exact paths first, then the
+// longest matching prefix. HEAD falls back to the GET route (the protocol
+// drops the body). A path with routes for other methods only gives 405 with
+// an Allow list; a method no route uses and HTTP does not define gives 501;
+// anything else 404.
+//
+// Threading: build it completely before the server starts; afterwards it is
+// shared read-only by every worker, and Find and the handlers' const call
+// operators run concurrently on all worker threads. Handlers run on the
+// worker thread of the connection and must not block.
+class Router {
+ public:
+  // Fills `response` before returning.
+  using Handler = absl::AnyInvocable<void(const Request&, Response&) const>;
+  // Answers later, from any thread, through the Responder. The Request's
+  // views are valid only during the call: copy what you need.
+  using AsyncHandler =
+      absl::AnyInvocable<void(const Request&, Responder) const>;
+
+  struct Route {
+    std::string method;
+    Handler handler;
+    AsyncHandler async_handler;
+  };
+
+  struct Match {
+    const Route* route = nullptr;  // null: answer `status`
+    int status = 404;
+    std::string allow;  // for 405: "GET, HEAD"
+  };
+
+  void Handle(absl::string_view method, absl::string_view path,
+              Handler handler);
+  void HandlePrefix(absl::string_view method, absl::string_view prefix,
+                    Handler handler);
+  void HandleAsync(absl::string_view method, absl::string_view path,
+                   AsyncHandler handler);
+
+  Match Find(absl::string_view method, absl::string_view path) const;
+
+ private:
+  struct Entry {
+    std::string path;  // the exact path or the prefix
+    std::vector<Route> routes;
+  };
+
+  static Route* RouteFor(Entry& entry, absl::string_view method);
+  static const Route* Select(const Entry& entry, absl::string_view method);
+  Match MatchEntry(const Entry& entry, absl::string_view method) const;
+
+  absl::flat_hash_map<std::string, Entry> exact_;
+  std::vector<Entry> prefixes_;                     // longest first
+  absl::flat_hash_map<std::string, bool> methods_;  // methods some route uses
+};
+
+// Whether `method` is one HTTP defines (RFC 9110 9.3, and PATCH).
+bool IsStandardMethod(absl::string_view method);
+
+}  // namespace eddy::http
+
+#endif  // EDDY_HTTP_ROUTER_H_

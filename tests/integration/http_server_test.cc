@@ -1,0 +1,383 @@
+// eddy's HTTP/1.x protocol over real sockets on 127.0.0.1.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "http/http_date.h"
+#include "http/http_protocol.h"
+#include "http/router.h"
+#include "http/static_files.h"
+#include "net/server.h"
+#include "tests/support/http_test_client.h"
+#include "tests/support/test_client.h"
+
+namespace eddy::http {
+namespace {
+
+using ::eddy::testing::HttpTestReader;
+using ::eddy::testing::HttpTestResponse;
+using ::eddy::testing::TestClient;
+
+constexpr absl::Duration kDeadline = absl::Seconds(60);
+
+// A scratch directory with a static root and a secret file beside it.
+class ScratchTree {
+ public:
+  ScratchTree() {
+    char pattern[] = "/tmp/eddy-http-test-XXXXXX";
+    base_ = mkdtemp(pattern);
+    std::filesystem::create_directories(base_ + "/www/sub");
+    Write(base_ + "/secret.txt", "TOP SECRET");
+    Write(base_ + "/www/hello.txt", "0123456789abcdef");
+    Write(base_ + "/www/page.html", "<h1>hi</h1>");
+    Write(base_ + "/www/sub/index.html", "sub index");
+    std::filesystem::create_symlink(base_ + "/secret.txt",
+                                    base_ + "/www/escape.txt");
+    std::filesystem::create_symlink("hello.txt", base_ + "/www/inside.txt");
+  }
+  ~ScratchTree() { std::filesystem::remove_all(base_); }
+  std::string root() const { return base_ + "/www"; }
+
+ private:
+  static void Write(const std::string& path, const std::string& content) {
+    std::ofstream(path) << content;
+  }
+  std::string base_;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto router = std::make_shared<Router>();
+    router->Handle("GET", "/", [](const Request&, Response& response) {
+      response.set_content_type("text/plain");
+      response.set_body("Hello, world!");
+    });
+    router->Handle("GET", "/n", [](const Request& request, Response& response) {
+      response.set_body(std::string(request.query()));
+    });
+    router->Handle("POST", "/echo",
+                   [](const Request& request, Response& response) {
+                     response.set_body(std::string(request.body()));
+                   });
+    router->HandleAsync(
+        "GET", "/later", [](const Request& request, Responder responder) {
+          std::string tag(request.query());
+          std::thread([tag, responder = std::move(responder)]() mutable {
+            absl::SleepFor(absl::Milliseconds(20));
+            Response response;
+            response.set_body(absl::StrCat("late ", tag));
+            responder.Send(std::move(response));
+          }).detach();
+        });
+    auto files = StaticFiles::Open(tree_.root());
+    ASSERT_TRUE(files.ok()) << files.status();
+    ServeStaticFiles(*router, "/static/", *files);
+
+    HttpOptions http;
+    http.limits.max_body_bytes = 1024;
+    http.limits.max_request_line = 1024;
+    http.limits.max_header_bytes = 4096;
+    ServerOptions options;
+    options.bind_address = "127.0.0.1";
+    options.workers = 2;
+    server_ = std::make_unique<Server>(
+        options, std::make_unique<HttpProtocol>(router, http));
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  TestClient Connect() {
+    auto client = TestClient::Connect(server_->port());
+    EXPECT_TRUE(client.ok()) << client.status();
+    return *std::move(client);
+  }
+
+  // Sends `request` on a new connection and reads one response.
+  HttpTestResponse RoundTrip(const std::string& request) {
+    TestClient client = Connect();
+    EXPECT_TRUE(client.SendAll(request).ok());
+    HttpTestReader reader(client);
+    auto response = reader.Next();
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : HttpTestResponse{};
+  }
+
+  ScratchTree tree_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(HttpServerTest, GetRootReturnsHelloWorldWithFraming) {
+  HttpTestResponse r = RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "Hello, world!");
+  EXPECT_EQ(r.Header("content-length"), "13");
+  EXPECT_EQ(r.Header("content-type"), "text/plain");
+  EXPECT_EQ(r.Header("server"), "eddy");
+  EXPECT_TRUE(ParseHttpDate(r.Header("date")).has_value()) << r.Header("date");
+}
+
+TEST_F(HttpServerTest, Http10ClosesAfterTheResponseByDefault) {
+  TestClient client = Connect();
+  ASSERT_TRUE(client.SendAll("GET / HTTP/1.0\r\n\r\n").ok());
+  HttpTestReader reader(client);
+  auto r = reader.Next();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "Hello, world!");
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_TRUE(reader.AtEof(kDeadline));
+}
+
+TEST_F(HttpServerTest, Http10KeepAliveWhenAskedAndSaidBack) {
+  TestClient client = Connect();
+  HttpTestReader reader(client);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        client.SendAll("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .ok());
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->Header("connection"), "keep-alive");
+    EXPECT_EQ(r->body, "Hello, world!");
+  }
+}
+
+TEST_F(HttpServerTest, Http11StaysOpenUntilConnectionClose) {
+  TestClient client = Connect();
+  HttpTestReader reader(client);
+  ASSERT_TRUE(client.SendAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  auto first = reader.Next();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->Header("connection"), "");
+  ASSERT_TRUE(
+      client.SendAll("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .ok());
+  auto second = reader.Next();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->Header("connection"), "close");
+  EXPECT_TRUE(reader.AtEof(kDeadline));
+}
+
+TEST_F(HttpServerTest, HundredPipelinedRequestsInOneWriteAreAnsweredInOrder) {
+  TestClient client = Connect();
+  std::string batch;
+  for (int i = 0; i < 100; ++i) {
+    absl::StrAppend(&batch, "GET /n?", i, " HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  ASSERT_TRUE(client.SendAll(batch).ok());
+  HttpTestReader reader(client);
+  for (int i = 0; i < 100; ++i) {
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status();
+    EXPECT_EQ(r->body, absl::StrCat(i));
+  }
+}
+
+TEST_F(HttpServerTest, AsyncRoutesKeepPipelinedResponsesInOrder) {
+  TestClient client = Connect();
+  ASSERT_TRUE(client
+                  .SendAll("GET /later?a HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /n?b HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /later?c HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /n?d HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  HttpTestReader reader(client);
+  for (const char* expected : {"late a", "b", "late c", "d"}) {
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, expected);
+  }
+}
+
+TEST_F(HttpServerTest, HeadSendsHeadersOnlyAndKeepsTheConnectionFramed) {
+  TestClient client = Connect();
+  ASSERT_TRUE(client
+                  .SendAll("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /n?after HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  HttpTestReader reader(client);
+  auto head = reader.Next(/*head_only=*/true);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->Header("content-length"), "13");
+  auto next = reader.Next();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->body, "after");
+}
+
+TEST_F(HttpServerTest, PostEchoReturnsContentLengthAndChunkedBodies) {
+  HttpTestResponse plain = RoundTrip(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello "
+      "there");
+  EXPECT_EQ(plain.body, "hello there");
+  HttpTestResponse chunked = RoundTrip(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6;ext=1\r\n there\r\n0\r\nTrailer: x\r\n\r\n");
+  EXPECT_EQ(chunked.body, "hello there");
+}
+
+TEST_F(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  TestClient client = Connect();
+  ASSERT_TRUE(
+      client
+          .SendAll("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                   "Expect: 100-continue\r\n\r\n")
+          .ok());
+  HttpTestReader reader(client);
+  auto interim = reader.Next();
+  ASSERT_TRUE(interim.ok()) << interim.status();
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.SendAll("body").ok());
+  auto final_response = reader.Next();
+  ASSERT_TRUE(final_response.ok()) << final_response.status();
+  EXPECT_EQ(final_response->status, 200);
+  EXPECT_EQ(final_response->body, "body");
+}
+
+TEST_F(HttpServerTest, LimitsAnswer413414431And505ThenClose) {
+  struct Case {
+    std::string request;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", 413},
+      {"GET /" + std::string(2000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+      {"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(5000, 'b') +
+           "\r\n\r\n",
+       431},
+      {"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+      {"GET / HTTP/1.1\r\n\r\n", 400},
+  };
+  for (const Case& c : cases) {
+    TestClient client = Connect();
+    ASSERT_TRUE(client.SendAll(c.request).ok());
+    HttpTestReader reader(client);
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << c.status << ": " << r.status();
+    EXPECT_EQ(r->status, c.status);
+    EXPECT_EQ(r->Header("connection"), "close");
+    EXPECT_TRUE(reader.AtEof(kDeadline)) << c.status;
+  }
+}
+
+TEST_F(HttpServerTest, UnknownPathMethodAndUnsupportedMethod) {
+  EXPECT_EQ(RoundTrip("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").status, 404);
+  HttpTestResponse not_allowed =
+      RoundTrip("DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(not_allowed.status, 405);
+  EXPECT_EQ(not_allowed.Header("allow"), "POST");
+  HttpTestResponse get_only = RoundTrip("PUT / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(get_only.status, 405);
+  EXPECT_EQ(get_only.Header("allow"), "GET, HEAD");
+  EXPECT_EQ(RoundTrip("BREW / HTTP/1.1\r\nHost: x\r\n\r\n").status, 501);
+}
+
+TEST_F(HttpServerTest, BadRequestMidPipelineStopsThePipelineThere) {
+  TestClient client = Connect();
+  ASSERT_TRUE(client
+                  .SendAll("GET /n?1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /n?2 HTTP/1.1\r\nHost : x\r\n\r\n"
+                           "GET /n?3 HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  HttpTestReader reader(client);
+  auto first = reader.Next();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->body, "1");
+  auto bad = reader.Next();
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_TRUE(reader.AtEof(kDeadline))
+      << "the third request must not be answered";
+}
+
+TEST_F(HttpServerTest, StaticFilesServeTypesRangesAndConditionalRequests) {
+  HttpTestResponse file =
+      RoundTrip("GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, "0123456789abcdef");
+  EXPECT_EQ(file.Header("content-type"), "text/plain; charset=utf-8");
+  const std::string last_modified = file.Header("last-modified");
+  ASSERT_TRUE(ParseHttpDate(last_modified).has_value());
+
+  HttpTestResponse html =
+      RoundTrip("GET /static/page.html HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(html.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(RoundTrip("GET /static/sub/ HTTP/1.1\r\nHost: x\r\n\r\n").body,
+            "sub index");
+  EXPECT_EQ(
+      RoundTrip("GET /static/inside.txt HTTP/1.1\r\nHost: x\r\n\r\n").body,
+      "0123456789abcdef");
+
+  HttpTestResponse range = RoundTrip(
+      "GET /static/hello.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=2-5\r\n\r\n");
+  EXPECT_EQ(range.status, 206);
+  EXPECT_EQ(range.body, "2345");
+  EXPECT_EQ(range.Header("content-range"), "bytes 2-5/16");
+  HttpTestResponse suffix = RoundTrip(
+      "GET /static/hello.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=-3\r\n\r\n");
+  EXPECT_EQ(suffix.body, "def");
+  HttpTestResponse unsatisfiable = RoundTrip(
+      "GET /static/hello.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=100-\r\n\r\n");
+  EXPECT_EQ(unsatisfiable.status, 416);
+  EXPECT_EQ(unsatisfiable.Header("content-range"), "bytes */16");
+
+  HttpTestResponse not_modified = RoundTrip(
+      "GET /static/hello.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: " +
+      last_modified + "\r\n\r\n");
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_EQ(not_modified.body, "");
+  HttpTestResponse head = [&] {
+    TestClient client = Connect();
+    EXPECT_TRUE(
+        client.SendAll("HEAD /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            .ok());
+    HttpTestReader reader(client);
+    auto r = reader.Next(/*head_only=*/true);
+    return r.ok() ? *r : HttpTestResponse{};
+  }();
+  EXPECT_EQ(head.Header("content-length"), "16");
+}
+
+TEST_F(HttpServerTest, NoRequestReachesOutsideTheStaticRoot) {
+  const std::vector<std::string> attacks = {
+      "/static/../secret.txt",        "/static/%2e%2e/secret.txt",
+      "/static/%2E%2E%2Fsecret.txt",  "/static/..%2fsecret.txt",
+      "/static/sub/../../secret.txt", "/static/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+      "/static/escape.txt",           "/static/hello.txt%00.html",
+      "/static//etc/passwd",          "/static/%252e%252e/secret.txt",
+  };
+  for (const std::string& path : attacks) {
+    HttpTestResponse r =
+        RoundTrip("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_TRUE(r.status == 400 || r.status == 403 || r.status == 404)
+        << path << " -> " << r.status;
+    EXPECT_FALSE(absl::StrContains(r.body, "TOP SECRET")) << path;
+    EXPECT_FALSE(absl::StrContains(r.body, "root:")) << path;
+  }
+}
+
+TEST_F(HttpServerTest, OneByteAtATimeStillParses) {
+  TestClient client = Connect();
+  const std::string request = "GET /n?slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (char c : request) {
+    ASSERT_TRUE(client.SendAll(std::string(1, c)).ok());
+    absl::SleepFor(absl::Microseconds(200));
+  }
+  HttpTestReader reader(client);
+  auto r = reader.Next();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "slow");
+}
+
+}  // namespace
+}  // namespace eddy::http

@@ -1,0 +1,282 @@
+// The demo server program eddy-httpd, driven by real clients nobody here
+// wrote: curl, ab, wrk, Python's http.client and headless Chromium. Each
+// client test skips (with the reason) when its tool is not installed;
+// tests/run.sh installs them.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+// Runs a shell command (bounded by `timeout`) and returns its output and
+// exit status.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CommandResult RunCommand(const std::string& command,
+                         int timeout_seconds = 120) {
+  CommandResult result;
+  const std::string bounded =
+      absl::StrCat("timeout ", timeout_seconds, " ", command, " 2>&1");
+  FILE* pipe = ::popen(bounded.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char chunk[4096];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), pipe)) > 0) {
+    result.output.append(chunk, n);
+  }
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+bool HaveTool(const std::string& name) {
+  return RunCommand("sh -c 'command -v " + name + "'", 10).exit_code == 0;
+}
+
+// Starts eddy-httpd on a free loopback port and stops it with SIGTERM.
+class HttpdProcess {
+ public:
+  explicit HttpdProcess(const std::string& access_log) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::close(out[0]);
+      ::close(out[1]);
+      const std::string log_flag = "--access_log=" + access_log;
+      ::execl(EDDY_HTTPD_PATH, EDDY_HTTPD_PATH, "--port=0", "--bind=127.0.0.1",
+              "--workers=2", log_flag.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    stdout_ = ::fdopen(out[0], "r");
+    // The start line: "eddy-httpd listening on http://127.0.0.1:PORT/ ...".
+    char line[512];
+    if (stdout_ != nullptr &&
+        std::fgets(line, sizeof(line), stdout_) != nullptr) {
+      start_line_ = line;
+      const size_t colon = start_line_.find("127.0.0.1:");
+      if (colon != std::string::npos) {
+        const std::string rest = start_line_.substr(colon + 10);
+        (void)absl::SimpleAtoi(rest.substr(0, rest.find('/')), &port_);
+      }
+    }
+  }
+
+  // SIGTERM, then the exit status (-1 if it had to be killed).
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (absl::Now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return -1;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  ~HttpdProcess() {
+    Stop();
+    if (stdout_ != nullptr) std::fclose(stdout_);
+  }
+
+  int port() const { return port_; }
+  const std::string& start_line() const { return start_line_; }
+  std::string url(const std::string& path) const {
+    return absl::StrCat("http://127.0.0.1:", port_, path);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* stdout_ = nullptr;
+  std::string start_line_;
+  int port_ = 0;
+};
+
+class HttpdProgramTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log_path_ = absl::StrCat(::testing::TempDir(), "/eddy-httpd-access-",
+                             ::getpid(), ".log");
+    std::filesystem::remove(log_path_);
+    httpd_ = std::make_unique<HttpdProcess>(log_path_);
+    ASSERT_GT(httpd_->port(), 0) << "no start line: " << httpd_->start_line();
+    EXPECT_TRUE(absl::StrContains(httpd_->start_line(), "2 workers"));
+  }
+  void TearDown() override {
+    if (httpd_ != nullptr) {
+      EXPECT_EQ(httpd_->Stop(), 0) << "exit status";
+    }
+  }
+  std::string AccessLog() {
+    std::ifstream file(log_path_);
+    std::stringstream content;
+    content << file.rdbuf();
+    return content.str();
+  }
+
+  std::string log_path_;
+  std::unique_ptr<HttpdProcess> httpd_;
+};
+
+TEST_F(HttpdProgramTest, CurlHttp10And11GetPostAndStatic) {
+  if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
+  for (const char* version : {"--http1.0", "--http1.1"}) {
+    CommandResult get =
+        RunCommand(absl::StrCat("curl -sS ", version, " ", httpd_->url("/")));
+    EXPECT_EQ(get.exit_code, 0) << get.output;
+    EXPECT_EQ(get.output, "Hello, world!") << version;
+  }
+  CommandResult post = RunCommand("curl -sS --data-binary 'posted bytes' " +
+                                  httpd_->url("/echo"));
+  EXPECT_EQ(post.output, "posted bytes");
+  CommandResult page =
+      RunCommand("curl -sS " + httpd_->url("/static/index.html"));
+  EXPECT_TRUE(absl::StrContains(page.output, "eddy is serving")) << page.output;
+  CommandResult health = RunCommand("curl -sS " + httpd_->url("/healthz"));
+  EXPECT_EQ(health.output, "ok\n");
+  CommandResult metrics = RunCommand("curl -sS " + httpd_->url("/metrics"));
+  EXPECT_TRUE(absl::StrContains(
+      metrics.output, "eddy_connections_accepted_total{worker=\"0\"}"))
+      << metrics.output;
+  // Two requests on one connection: curl reuses it (keep-alive).
+  CommandResult reuse =
+      RunCommand("curl -sS -v " + httpd_->url("/") + " " + httpd_->url("/"));
+  EXPECT_TRUE(absl::StrContains(reuse.output, "Re-using existing connection") ||
+              absl::StrContains(reuse.output, "Reusing existing connection"))
+      << reuse.output;
+}
+
+TEST_F(HttpdProgramTest, ApacheBenchWithAndWithoutKeepAlive) {
+  if (!HaveTool("ab")) GTEST_SKIP() << "ab (apache2-utils) is not installed";
+  for (const char* keepalive : {"", "-k "}) {
+    CommandResult ab = RunCommand(
+        absl::StrCat("ab -q -n 2000 -c 8 ", keepalive, httpd_->url("/")));
+    EXPECT_EQ(ab.exit_code, 0) << ab.output;
+    EXPECT_TRUE(absl::StrContains(ab.output, "Complete requests:      2000"))
+        << ab.output;
+    EXPECT_TRUE(absl::StrContains(ab.output, "Failed requests:        0"))
+        << ab.output;
+    EXPECT_FALSE(absl::StrContains(ab.output, "Non-2xx")) << ab.output;
+  }
+}
+
+TEST_F(HttpdProgramTest, WrkKeepAliveLoadHasNoErrors) {
+  if (!HaveTool("wrk")) GTEST_SKIP() << "wrk is not installed";
+  CommandResult wrk = RunCommand("wrk -t1 -c16 -d2s " + httpd_->url("/"));
+  EXPECT_EQ(wrk.exit_code, 0) << wrk.output;
+  EXPECT_TRUE(absl::StrContains(wrk.output, "Requests/sec")) << wrk.output;
+  EXPECT_FALSE(absl::StrContains(wrk.output, "Socket errors")) << wrk.output;
+  EXPECT_FALSE(absl::StrContains(wrk.output, "Non-2xx")) << wrk.output;
+}
+
+TEST_F(HttpdProgramTest, PythonHttpClientKeepAliveAndHttp10) {
+  if (!HaveTool("python3")) GTEST_SKIP() << "python3 is not installed";
+  const std::string script = absl::StrCat(
+      "import http.client\n"
+      "c = http.client.HTTPConnection('127.0.0.1', ",
+      httpd_->port(),
+      ", timeout=30)\n"
+      "for i in range(3):\n"
+      "    c.request('GET', '/')\n"
+      "    r = c.getresponse(); body = r.read()\n"
+      "    assert r.status == 200 and body == b'Hello, world!', (r.status, "
+      "body)\n"
+      "c.request('POST', '/echo', body=b'abc' * 1000)\n"
+      "r = c.getresponse(); assert r.read() == b'abc' * 1000\n"
+      "http.client.HTTPConnection._http_vsn = 10\n"
+      "http.client.HTTPConnection._http_vsn_str = 'HTTP/1.0'\n"
+      "d = http.client.HTTPConnection('127.0.0.1', ",
+      httpd_->port(),
+      ", timeout=30)\n"
+      "d.request('GET', '/static/style.css')\n"
+      "r = d.getresponse(); assert r.status == 200 and b'font-family' in "
+      "r.read()\n"
+      "print('python ok')\n");
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/eddy_client_", ::getpid(), ".py");
+  std::ofstream(path) << script;
+  CommandResult python = RunCommand("python3 " + path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(python.exit_code, 0) << python.output;
+  EXPECT_TRUE(absl::StrContains(python.output, "python ok")) << python.output;
+}
+
+TEST_F(HttpdProgramTest, HeadlessChromiumLoadsThePageWithItsAssets) {
+  std::string browser;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (HaveTool(name)) {
+      browser = name;
+      break;
+    }
+  }
+  if (browser.empty())
+    GTEST_SKIP() << "no Chromium installed (apt-get install chromium)";
+  const std::string profile =
+      absl::StrCat(::testing::TempDir(), "/eddy-chromium-", ::getpid());
+  CommandResult dom = RunCommand(
+      absl::StrCat(browser,
+                   " --headless --no-sandbox --disable-gpu --disable-quic "
+                   "--no-first-run "
+                   "--disable-background-networking --disable-component-update "
+                   "--disable-sync "
+                   "--user-data-dir=",
+                   profile, " --dump-dom ", httpd_->url("/static/index.html")),
+      180);
+  std::filesystem::remove_all(profile);
+  EXPECT_TRUE(absl::StrContains(dom.output, "eddy is serving this page"))
+      << dom.output;
+  // The browser fetched the stylesheet and the image too (access log).
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  std::string log;
+  while (absl::Now() < deadline) {
+    log = AccessLog();
+    if (absl::StrContains(log, "GET /static/style.css HTTP/1.1\" 200") &&
+        absl::StrContains(log, "GET /static/eddy.png HTTP/1.1\" 200")) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  // Workers buffer the log; stopping the server flushes it.
+  if (!absl::StrContains(log, "eddy.png") ||
+      !absl::StrContains(log, "style.css")) {
+    EXPECT_EQ(httpd_->Stop(), 0);
+    httpd_.reset();
+    log = AccessLog();
+  }
+  EXPECT_TRUE(absl::StrContains(log, "GET /static/style.css HTTP/1.1\" 200"))
+      << log;
+  EXPECT_TRUE(absl::StrContains(log, "GET /static/eddy.png HTTP/1.1\" 200"))
+      << log;
+}
+
+TEST_F(HttpdProgramTest, SigtermExitsZero) {
+  EXPECT_EQ(httpd_->Stop(), 0);
+  httpd_.reset();
+}
+
+}  // namespace
