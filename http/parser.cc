@@ -81,7 +81,7 @@ RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}
 void RequestParser::Reset() {
   const ParserLimits limits = limits_;
   phase_ = Phase::kLeadingLines;
-  pos_ = head_start_ = body_start_ = consumed_ = 0;
+  pos_ = head_start_ = body_start_ = trailer_start_ = consumed_ = 0;
   method_ = target_ = Span{};
   fields_.clear();
   trailer_count_ = 0;
@@ -151,7 +151,9 @@ RequestParser::Status RequestParser::Parse(absl::string_view input) {
       }
       case Phase::kRequestLine:
         if (!NextLine(input, &line)) {
-          if (input.size() - head_start_ > limits_.max_request_line) {
+          // Pending bytes are the line plus at most a CR: beyond limit + 1
+          // the line is certain to be too long, whatever follows.
+          if (input.size() - head_start_ > limits_.max_request_line + 1) {
             return Fail(414, "request line too long");
           }
           return Status::kIncomplete;
@@ -191,7 +193,7 @@ RequestParser::Status RequestParser::Parse(absl::string_view input) {
         return Complete(input);
       case Phase::kChunkSize:
         if (!NextLine(input, &line)) {
-          if (input.size() - pos_ > kMaxChunkLine) {
+          if (input.size() - pos_ > kMaxChunkLine + 1) {
             return Fail(400, "chunk size line too long");
           }
           return Status::kIncomplete;
@@ -227,10 +229,13 @@ RequestParser::Status RequestParser::Parse(absl::string_view input) {
         break;
       case Phase::kTrailers:
         if (!NextLine(input, &line)) {
-          if (input.size() - pos_ > limits_.max_header_bytes) {
+          if (input.size() - trailer_start_ > limits_.max_header_bytes) {
             return Fail(431, "trailer section too large");
           }
           return Status::kIncomplete;
+        }
+        if (pos_ - trailer_start_ > limits_.max_header_bytes) {
+          return Fail(431, "trailer section too large");
         }
         if (line.length == 0) {
           request_.body_ = chunked_body_;
@@ -449,6 +454,7 @@ RequestParser::Status RequestParser::ParseChunkSize(absl::string_view input,
     return Fail(413, "request body too large");
   }
   if (size == 0) {
+    trailer_start_ = pos_;
     phase_ = Phase::kTrailers;
   } else {
     chunk_remaining_ = size;

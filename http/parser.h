@@ -96,6 +96,7 @@ class RequestParser {
   size_t pos_ = 0;         // scanning position in the input
   size_t head_start_ = 0;  // after leading empty lines
   size_t body_start_ = 0;
+  size_t trailer_start_ = 0;
   size_t consumed_ = 0;
   Span method_;
   Span target_;

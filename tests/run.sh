@@ -55,7 +55,8 @@ if [[ -f tests/fuzz/CMakeLists.txt ]]; then
   for target in build/fuzz/bin/*_fuzz; do
     corpus="build/fuzz/corpus/$(basename "$target")"
     mkdir -p "$corpus"
-    "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+    "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+      -artifact_prefix=build/fuzz/ "$corpus" \
       tests/fuzz/seeds/"$(basename "$target")" 2>&1 | tail -n 5
   done
 fi
