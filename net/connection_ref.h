@@ -15,6 +15,10 @@ class Worker;
 // and the slot's generation. It may be copied to and used from any thread.
 // Once the connection has closed, the generation no longer matches and every
 // call is a safe no-op that returns false.
+//
+// Lifetime: a ConnectionRef points into its Server's workers. Using one
+// after that Server was destroyed is undefined; threads that hold refs (or
+// http::Responders) must finish before the Server is destroyed.
 class ConnectionRef {
  public:
   ConnectionRef() = default;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,14 +73,17 @@ class HttpServerTest : public ::testing::Test {
                      response.set_body(std::string(request.body()));
                    });
     router->HandleAsync(
-        "GET", "/later", [](const Request& request, Responder responder) {
+        "GET", "/later", [this](const Request& request, Responder responder) {
           std::string tag(request.query());
-          std::thread([tag, responder = std::move(responder)]() mutable {
-            absl::SleepFor(absl::Milliseconds(20));
-            Response response;
-            response.set_body(absl::StrCat("late ", tag));
-            responder.Send(std::move(response));
-          }).detach();
+          // Joined in TearDown: a ConnectionRef must not outlive its Server.
+          std::lock_guard lock(responders_mutex_);
+          responders_.emplace_back(
+              [tag, responder = std::move(responder)]() mutable {
+                absl::SleepFor(absl::Milliseconds(20));
+                Response response;
+                response.set_body(absl::StrCat("late ", tag));
+                responder.Send(std::move(response));
+              });
         });
     auto files = StaticFiles::Open(tree_.root());
     ASSERT_TRUE(files.ok()) << files.status();
@@ -113,7 +117,14 @@ class HttpServerTest : public ::testing::Test {
     return response.ok() ? *response : HttpTestResponse{};
   }
 
+  void TearDown() override {
+    std::lock_guard lock(responders_mutex_);
+    for (std::thread& thread : responders_) thread.join();
+  }
+
   ScratchTree tree_;
+  std::mutex responders_mutex_;
+  std::vector<std::thread> responders_;
   std::unique_ptr<Server> server_;
 };
 
