@@ -42,6 +42,32 @@ constexpr std::array<bool, 256> kTarget = MakeTargetTable();
 
 bool IsToken(unsigned char c) { return kToken[c]; }
 
+// True when every byte is a valid field-value byte. Eight bytes at a time:
+// a word with no byte below 0x20 and none equal to 0x7f (DEL) is valid
+// whatever else it holds (obs-text bytes >= 0x80 are allowed); words that
+// may hold a control byte (or a legal HTAB) are checked byte by byte.
+bool IsFieldValue(absl::string_view text) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+    const uint64_t del = word ^ (kOnes * 0x7f);
+    const uint64_t is_del = (del - kOnes) & ~del & kHighs;
+    if ((below_space | is_del) != 0) {
+      for (size_t j = i; j < i + 8; ++j) {
+        if (!kFieldValue[static_cast<unsigned char>(text[j])]) return false;
+      }
+    }
+  }
+  for (; i < text.size(); ++i) {
+    if (!kFieldValue[static_cast<unsigned char>(text[i])]) return false;
+  }
+  return true;
+}
+
 // Longest accepted chunk-size line (digits and extensions).
 constexpr size_t kMaxChunkLine = 4096;
 // Leading empty lines tolerated before a request line (RFC 9112 2.2).
@@ -313,10 +339,8 @@ RequestParser::Status RequestParser::ParseFieldLine(absl::string_view input,
                          ? "whitespace before a field's colon"
                          : "malformed header field");
   }
-  for (size_t j = i + 1; j < text.size(); ++j) {
-    if (!kFieldValue[static_cast<unsigned char>(text[j])]) {
-      return Fail(400, "control character in a field value");
-    }
+  if (!IsFieldValue(text.substr(i + 1))) {
+    return Fail(400, "control character in a field value");
   }
   if (trailer) {
     // Trailers are checked but not merged into the head's fields.
@@ -350,6 +374,10 @@ RequestParser::Status RequestParser::FinishHead(absl::string_view input) {
   bool expect_continue = false;
   for (const FieldSpans& field : fields_) {
     absl::string_view name = input.substr(field.name.offset, field.name.length);
+    // Only five names matter here; their lengths differ, so the length
+    // rules out almost every field before any comparison.
+    const size_t n = name.size();
+    if (n != 4 && n != 6 && n != 10 && n != 14 && n != 17) continue;
     absl::string_view value =
         input.substr(field.value.offset, field.value.length);
     if (absl::EqualsIgnoreCase(name, "host")) {
