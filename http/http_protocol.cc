@@ -9,6 +9,13 @@
 namespace eddy::http {
 namespace {
 
+// The status line and fields of the response being written; one per worker
+// thread, since a response is serialized and appended in one go.
+std::string& ScratchHead() {
+  thread_local std::string head;
+  return head;
+}
+
 // Responses whose status forbids a body (RFC 9110 6.4.1).
 bool StatusHasNoBody(int status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
@@ -34,41 +41,98 @@ absl::string_view HttpProtocol::OverloadResponse() const {
   return overload_response_;
 }
 
+struct HttpConnectionHandler::RequestState {
+  RequestParser parser;
+  Response response;
+  std::string request_line;
+};
+
+namespace {
+
+// Free RequestStates of this worker thread, capacity intact.
+class RequestStatePool {
+ public:
+  static constexpr size_t kMaxFree = 1024;
+  std::vector<std::unique_ptr<HttpConnectionHandler::RequestState>> free;
+};
+
+RequestStatePool& ThreadStatePool() {
+  thread_local RequestStatePool pool;
+  return pool;
+}
+
+}  // namespace
+
+void HttpConnectionHandler::RequestStateDeleter::operator()(
+    RequestState* state) const {
+  std::unique_ptr<RequestState> owned(state);
+  RequestStatePool& pool = ThreadStatePool();
+  if (pool.free.size() < RequestStatePool::kMaxFree) {
+    owned->parser.Reset();
+    owned->response.Reset();
+    pool.free.push_back(std::move(owned));
+  }
+}
+
 HttpConnectionHandler::HttpConnectionHandler(const Router& router,
                                              const HttpOptions& options)
-    : router_(router), options_(options), parser_(options.limits) {}
+    : router_(router), options_(options) {}
+
+void HttpConnectionHandler::AcquireState() {
+  if (state_ != nullptr) return;
+  RequestStatePool& pool = ThreadStatePool();
+  if (pool.free.empty()) {
+    state_.reset(
+        new RequestState{RequestParser(options_.limits), Response(), {}});
+  } else {
+    state_.reset(pool.free.back().release());
+    pool.free.pop_back();
+    state_->parser.set_limits(options_.limits);
+  }
+}
+
+void HttpConnectionHandler::ReleaseStateIfIdle(const Buffer& input) {
+  // Idle: nothing buffered (so no partial request in the parser) and no
+  // answer owed.
+  if (input.empty() && !awaiting_async_) state_.reset();
+}
 
 void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
   ProcessInput(conn, input);
 }
 
 void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
+  if (!input.empty()) AcquireState();
   while (!conn.closing() && !awaiting_async_ && !input.empty()) {
     // A client that pipelines without reading its responses: stop here and
     // continue from OnDrained, so its output stays near the high-water mark.
     if (conn.output_bytes() > conn.options().high_water_mark) break;
-    const RequestParser::Status status = parser_.Parse(input.view());
+    RequestParser& parser = state_->parser;
+    const RequestParser::Status status = parser.Parse(input.view());
     if (status == RequestParser::Status::kError) {
-      RespondError(conn, parser_.error_status(), parser_.error_reason());
+      RespondError(conn, parser.error_status(), parser.error_reason());
       input.ConsumeAll();
       return;
     }
     if (status != RequestParser::Status::kComplete) {
-      if (parser_.head_complete() && !continue_sent_ &&
-          parser_.request().expects_continue()) {
+      if (parser.head_complete() && !continue_sent_ &&
+          parser.request().expects_continue()) {
         // The client waits for this before sending the body.
         conn.Send("HTTP/1.1 100 Continue\r\n\r\n");
         continue_sent_ = true;
       }
       break;
     }
-    Dispatch(conn, parser_.request());
+    Dispatch(conn, parser.request());
     // The request's views die here: handlers copied what they kept.
-    input.Consume(parser_.consumed());
-    parser_.Reset();
+    input.Consume(parser.consumed());
+    parser.Reset();
     continue_sent_ = false;
   }
-  if (input.empty()) input.ReleaseIfEmpty();
+  if (input.empty()) {
+    input.ReleaseIfEmpty();
+    ReleaseStateIfIdle(input);
+  }
   if (input_ended_ && !awaiting_async_) conn.Close(CloseReason::kPeerClosed);
 }
 
@@ -80,18 +144,19 @@ void HttpConnectionHandler::Dispatch(Connection& conn, const Request& request) {
                 (options_.max_requests_per_connection == 0 ||
                  requests_ < options_.max_requests_per_connection);
   if (options_.access_log != nullptr) {
-    request_line_ = absl::StrCat(request.method(), " ", request.target(),
-                                 http10_ ? " HTTP/1.0" : " HTTP/1.1");
+    state_->request_line = absl::StrCat(request.method(), " ", request.target(),
+                                        http10_ ? " HTTP/1.0" : " HTTP/1.1");
   }
-  response_.Reset();
+  Response& response = state_->response;
+  response.Reset();
   const Router::Match match = router_.Find(request.method(), request.path());
   if (match.route == nullptr) {
-    response_.set_status(match.status);
-    if (match.status == 405) response_.AddHeader("Allow", match.allow);
-    response_.set_content_type("text/plain");
-    response_.set_body(
+    response.set_status(match.status);
+    if (match.status == 405) response.AddHeader("Allow", match.allow);
+    response.set_content_type("text/plain");
+    response.set_body(
         absl::StrCat(match.status, " ", ReasonPhrase(match.status), "\n"));
-    WriteResponse(conn, response_);
+    WriteResponse(conn, response);
     return;
   }
   if (match.route->async_handler != nullptr) {
@@ -103,8 +168,8 @@ void HttpConnectionHandler::Dispatch(Connection& conn, const Request& request) {
                                Responder(conn.ref(), ++async_sequence_));
     return;
   }
-  match.route->handler(request, response_);
-  WriteResponse(conn, response_);
+  match.route->handler(request, response);
+  WriteResponse(conn, response);
 }
 
 void HttpConnectionHandler::CompleteAsync(Connection& conn, uint64_t sequence,
@@ -121,13 +186,15 @@ void HttpConnectionHandler::RespondError(Connection& conn, int status,
                                          absl::string_view detail) {
   keep_alive_ = false;
   head_only_ = false;
-  if (options_.access_log != nullptr) request_line_ = "-";
-  response_.Reset();
-  response_.set_status(status);
-  response_.set_content_type("text/plain");
-  response_.set_body(
+  AcquireState();
+  if (options_.access_log != nullptr) state_->request_line = "-";
+  Response& response = state_->response;
+  response.Reset();
+  response.set_status(status);
+  response.set_content_type("text/plain");
+  response.set_body(
       absl::StrCat(status, " ", ReasonPhrase(status), ": ", detail, "\n"));
-  WriteResponse(conn, response_);
+  WriteResponse(conn, response);
 }
 
 void HttpConnectionHandler::WriteResponse(Connection& conn,
@@ -135,31 +202,32 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
   const int status = response.status();
   const bool no_body = StatusHasNoBody(status);
   if (response.close_connection() || stopping_) keep_alive_ = false;
-  head_.clear();
-  absl::StrAppend(&head_, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
+  std::string& head = ScratchHead();
+  head.clear();
+  absl::StrAppend(&head, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
                   "\r\nServer: ", options_.server_name,
                   "\r\nDate: ", CurrentHttpDate(), "\r\n");
   if (!no_body || status == 304) {
     // 304 keeps no length of its own; a HEAD states the GET's length.
     if (status != 304) {
-      absl::StrAppend(&head_, "Content-Length: ", response.content_length(),
+      absl::StrAppend(&head, "Content-Length: ", response.content_length(),
                       "\r\n");
     }
   }
   if (!keep_alive_) {
-    head_.append("Connection: close\r\n");
+    head.append("Connection: close\r\n");
   } else if (http10_) {
-    head_.append("Connection: keep-alive\r\n");
+    head.append("Connection: keep-alive\r\n");
   }
-  head_.append(response.header_block().data(), response.header_block().size());
-  head_.append("\r\n");
+  head.append(response.header_block().data(), response.header_block().size());
+  head.append("\r\n");
   const bool send_body = !head_only_ && !no_body;
   if (send_body && !response.has_file() && response.body().size() <= 4096) {
     // Small bodies join the head: one append to the output, one write.
-    head_.append(response.body());
-    conn.Send(head_);
+    head.append(response.body());
+    conn.Send(head);
   } else {
-    conn.Send(head_);
+    conn.Send(head);
     if (send_body) {
       if (response.has_file()) {
         const off_t offset = response.file_offset();
@@ -176,9 +244,10 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
 void HttpConnectionHandler::FinishResponse(Connection& conn,
                                            const Response& response) {
   if (options_.access_log != nullptr) {
-    options_.access_log->Record(conn.peer().host(), request_line_,
-                                response.status(),
-                                head_only_ ? 0 : response.content_length());
+    options_.access_log->Record(
+        conn.peer().host(),
+        state_ != nullptr ? absl::string_view(state_->request_line) : "-",
+        response.status(), head_only_ ? 0 : response.content_length());
     // Lines wait in a per-worker buffer; a timer on each worker's loop
     // writes them out within a second even when traffic stops.
     thread_local bool flush_timer_armed = false;

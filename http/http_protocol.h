@@ -63,19 +63,29 @@ class HttpConnectionHandler final : public Handler {
   // Delivers the answer of an asynchronous route (see Responder).
   void CompleteAsync(Connection& conn, uint64_t sequence, Response response);
 
+  // What a request in progress needs: the parser, the response being built
+  // and the request line for the access log. Borrowed from a per-worker
+  // pool while a request is in progress and handed back when the connection
+  // goes idle, so an idle keep-alive connection holds only this handler's
+  // few words, and a busy one allocates nothing per request.
+  struct RequestState;
+
  private:
   void ProcessInput(Connection& conn, Buffer& input);
   void Dispatch(Connection& conn, const Request& request);
   void RespondError(Connection& conn, int status, absl::string_view detail);
   void WriteResponse(Connection& conn, Response& response);
   void FinishResponse(Connection& conn, const Response& response);
+  void AcquireState();
+  void ReleaseStateIfIdle(const Buffer& input);
+
+  struct RequestStateDeleter {
+    void operator()(RequestState* state) const;
+  };
 
   const Router& router_;
   const HttpOptions& options_;
-  RequestParser parser_;
-  Response response_;
-  std::string head_;          // the serialized status line and fields, reused
-  std::string request_line_;  // kept for the access log of async requests
+  std::unique_ptr<RequestState, RequestStateDeleter> state_;
   uint64_t requests_ = 0;
   uint64_t async_sequence_ = 0;
   bool awaiting_async_ = false;

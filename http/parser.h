@@ -56,6 +56,8 @@ class RequestParser {
 
   // Ready for the next request; keeps the allocated capacity.
   void Reset();
+  // For a reused parser; call between requests.
+  void set_limits(ParserLimits limits) { limits_ = limits; }
 
  private:
   enum class Phase {

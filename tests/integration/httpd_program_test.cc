@@ -131,6 +131,7 @@ class HttpdProgramTest : public ::testing::Test {
     if (httpd_ != nullptr) {
       EXPECT_EQ(httpd_->Stop(), 0) << "exit status";
     }
+    std::filesystem::remove(log_path_);
   }
   std::string AccessLog() {
     std::ifstream file(log_path_);
