@@ -9,7 +9,9 @@
 #   bench/peers/run_peers.sh [--install] [--duration 10] [--connections 64]
 #                            [--workers 1] [--servers "eddy nginx h2o lighttpd"]
 #                            [--loads "keepalive close pipeline16"] [--build DIR]
+#                            [--runs 3]
 #
+# With --runs N every load is repeated N times and the table shows medians.
 # Loads: keepalive (wrk, HTTP/1.1 keep-alive), close (a new connection per
 # request: eddy-load --mode http10 when built, else wrk with
 # "Connection: close"), pipeline16 (wrk with 16 pipelined requests per
@@ -25,6 +27,7 @@ servers="eddy nginx h2o lighttpd"
 loads="keepalive close pipeline16"
 build=build/release
 install=0
+runs=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --install) install=1 ;;
@@ -34,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --servers) servers=$2; shift ;;
     --loads) loads=$2; shift ;;
     --build) build=$2; shift ;;
+    --runs) runs=$2; shift ;;
     *) echo "run_peers.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -202,12 +206,14 @@ for server in $servers; do
   body=$(curl -s "$url" || true)
   [[ "$body" == "Hello, world!" ]] || echo "warning: $server answered '$body'" >&2
   for load in $loads; do
-    before=$(cpu_ticks "$pid")
-    read -r rps p99 requests < <(run_load "$load" "$url")
-    after=$(cpu_ticks "$pid")
-    cpu_us=$(python3 -c "print(f'{($after - $before) / $ticks_per_second * 1e6 / max($requests, 1):.2f}')")
-    echo "$server $load $rps $p99 $cpu_us" >>"$results"
-    echo "$server $load: $rps req/s, p99 $p99 ms, $cpu_us us CPU/request" >&2
+    for run in $(seq 1 "$runs"); do
+      before=$(cpu_ticks "$pid")
+      read -r rps p99 requests < <(run_load "$load" "$url")
+      after=$(cpu_ticks "$pid")
+      cpu_us=$(python3 -c "print(f'{($after - $before) / $ticks_per_second * 1e6 / max($requests, 1):.2f}')")
+      echo "$server $load $rps $p99 $cpu_us" >>"$results"
+      echo "$server $load (run $run): $rps req/s, p99 $p99 ms, $cpu_us us CPU/request" >&2
+    done
   done
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -215,11 +221,22 @@ done
 
 echo
 echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); kernel $(uname -r)"
-echo "Workers per server: $workers; connections: $connections; duration: ${duration}s per load"
+echo "Workers per server: $workers; connections: $connections; duration: ${duration}s per load; median of $runs run(s)"
 echo
 python3 - "$results" <<'PY'
-import sys
-rows = [l.split() for l in open(sys.argv[1])]
+import statistics, sys
+raw = [l.split() for l in open(sys.argv[1])]
+groups = {}
+for server, load, rps, p99, cpu in raw:
+    groups.setdefault((server, load), []).append((float(rps), p99, float(cpu)))
+def median_p99(values):
+    numbers = [float(v) for v in values if v != "-"]
+    return f"{statistics.median(numbers):.3f}" if numbers else "-"
+rows = []
+for (server, load), runs in groups.items():
+    rows.append([server, load, str(statistics.median(r[0] for r in runs)),
+                 median_p99(r[1] for r in runs),
+                 f"{statistics.median(r[2] for r in runs):.2f}"])
 eddy = {r[1]: r for r in rows if r[0] == "eddy"}
 print("| server | load | requests/s | p99 ms | server CPU us/request | eddy req/s ratio | eddy CPU/request ratio |")
 print("|---|---|---:|---:|---:|---:|---:|")
