@@ -38,6 +38,10 @@ ABSL_FLAG(std::string, access_log, "",
           "Common Log Format file ('-' for stdout); empty: off");
 ABSL_FLAG(size_t, max_connections, 100000, "connections open at once");
 ABSL_FLAG(bool, pin, false, "pin worker i to CPU i");
+ABSL_FLAG(absl::Duration, head_timeout, absl::Seconds(10),
+          "a request head must arrive within this (else 408)");
+ABSL_FLAG(absl::Duration, body_timeout, absl::Seconds(30),
+          "a request body must arrive within this after its head (else 408)");
 ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(10),
           "how long SIGTERM waits for requests in flight");
 
@@ -88,6 +92,8 @@ int main(int argc, char** argv) {
 
   eddy::http::HttpOptions http_options;
   http_options.limits.max_body_bytes = absl::GetFlag(FLAGS_max_body);
+  http_options.request_head_timeout = absl::GetFlag(FLAGS_head_timeout);
+  http_options.request_body_timeout = absl::GetFlag(FLAGS_body_timeout);
   if (const std::string path = absl::GetFlag(FLAGS_access_log); !path.empty()) {
     auto log = eddy::http::AccessLog::Open(path);
     if (!log.ok()) {

@@ -115,6 +115,7 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
       return;
     }
     if (status != RequestParser::Status::kComplete) {
+      UpdateRequestTimer(conn, /*receiving=*/true);
       if (parser.head_complete() && !continue_sent_ &&
           parser.request().expects_continue()) {
         // The client waits for this before sending the body.
@@ -123,6 +124,7 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
       }
       break;
     }
+    UpdateRequestTimer(conn, /*receiving=*/false);
     Dispatch(conn, parser.request());
     // The request's views die here: handlers copied what they kept.
     input.Consume(parser.consumed());
@@ -269,6 +271,34 @@ void HttpConnectionHandler::OnInputEnd(Connection& conn) {
   input_ended_ = true;
   // An answer still owed (asynchronous route) is sent before closing.
   if (!awaiting_async_) conn.Close(CloseReason::kPeerClosed);
+}
+
+void HttpConnectionHandler::UpdateRequestTimer(Connection& conn,
+                                               bool receiving) {
+  const bool body = receiving && state_->parser.head_complete();
+  if (request_timer_.valid() && (!receiving || body != timing_body_)) {
+    conn.loop().Cancel(request_timer_);
+    request_timer_ = {};
+  }
+  if (!receiving || request_timer_.valid()) return;
+  const absl::Duration limit =
+      body ? options_.request_body_timeout : options_.request_head_timeout;
+  if (limit == absl::InfiniteDuration()) return;
+  timing_body_ = body;
+  request_timer_ = conn.loop().RunAfter(limit, [this, &conn, body] {
+    request_timer_ = {};
+    if (conn.closing()) return;
+    // Whatever else arrives is not acted on: the connection closes.
+    conn.input().ConsumeAll();
+    RespondError(conn, 408,
+                 body ? "the request body did not arrive in time"
+                      : "the request head did not arrive in time");
+  });
+}
+
+void HttpConnectionHandler::OnClose(Connection& conn, CloseReason /*reason*/) {
+  if (request_timer_.valid()) conn.loop().Cancel(request_timer_);
+  request_timer_ = {};
 }
 
 void HttpConnectionHandler::OnServerStopping(Connection& conn) {

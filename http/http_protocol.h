@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
+#include "core/timer_wheel.h"
 #include "http/access_log.h"
 #include "http/parser.h"
 #include "http/response.h"
@@ -21,6 +23,11 @@ struct HttpOptions {
   std::string server_name = "eddy";
   // Requests served on one connection before it is closed (0: no limit).
   uint64_t max_requests_per_connection = 0;
+  // A request's head must arrive within this time of its first byte
+  // (slowloris), and its body within this time of the head; otherwise the
+  // client gets 408 and the connection closes.
+  absl::Duration request_head_timeout = absl::Seconds(10);
+  absl::Duration request_body_timeout = absl::Seconds(30);
   // Common Log Format lines, if set.
   std::shared_ptr<AccessLog> access_log;
 };
@@ -59,6 +66,7 @@ class HttpConnectionHandler final : public Handler {
   void OnDrained(Connection& conn) override;
   void OnInputEnd(Connection& conn) override;
   void OnServerStopping(Connection& conn) override;
+  void OnClose(Connection& conn, CloseReason reason) override;
 
   // Delivers the answer of an asynchronous route (see Responder).
   void CompleteAsync(Connection& conn, uint64_t sequence, Response response);
@@ -77,6 +85,8 @@ class HttpConnectionHandler final : public Handler {
   void WriteResponse(Connection& conn, Response& response);
   void FinishResponse(Connection& conn, const Response& response);
   void AcquireState();
+  // Arms, moves or cancels the 408 timer for the request being received.
+  void UpdateRequestTimer(Connection& conn, bool receiving);
   void ReleaseStateIfIdle(const Buffer& input);
 
   struct RequestStateDeleter {
@@ -86,6 +96,8 @@ class HttpConnectionHandler final : public Handler {
   const Router& router_;
   const HttpOptions& options_;
   std::unique_ptr<RequestState, RequestStateDeleter> state_;
+  TimerId request_timer_;
+  bool timing_body_ = false;  // the timer guards the body, not the head
   uint64_t requests_ = 0;
   uint64_t async_sequence_ = 0;
   bool awaiting_async_ = false;

@@ -93,6 +93,8 @@ class HttpServerTest : public ::testing::Test {
     http.limits.max_body_bytes = 1024;
     http.limits.max_request_line = 1024;
     http.limits.max_header_bytes = 4096;
+    http.request_head_timeout = absl::Seconds(1);
+    http.request_body_timeout = absl::Seconds(1);
     ServerOptions options;
     options.bind_address = "127.0.0.1";
     options.workers = 2;
@@ -388,6 +390,54 @@ TEST_F(HttpServerTest, OneByteAtATimeStillParses) {
   auto r = reader.Next();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "slow");
+}
+
+TEST_F(HttpServerTest, SlowlorisHeadsGet408WhileOthersAreServed) {
+  constexpr int kSlow = 50;
+  std::vector<TestClient> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.push_back(Connect());
+    ASSERT_TRUE(slow.back().SendAll("GET / HTTP/1.1\r\nHo").ok());
+  }
+  // Trickle one more byte each (a real slowloris keeps doing this).
+  for (auto& client : slow) ASSERT_TRUE(client.SendAll("s").ok());
+  // A normal client is answered at once meanwhile.
+  HttpTestResponse normal = RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(normal.body, "Hello, world!");
+  for (auto& client : slow) {
+    HttpTestReader reader(client);
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 408);
+    EXPECT_EQ(r->Header("connection"), "close");
+    EXPECT_TRUE(reader.AtEof(kDeadline));
+  }
+}
+
+TEST_F(HttpServerTest, BodyThatNeverArrivesGets408) {
+  TestClient client = Connect();
+  ASSERT_TRUE(client
+                  .SendAll("POST /echo HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Length: 100\r\n\r\nonly a part")
+                  .ok());
+  HttpTestReader reader(client);
+  auto r = reader.Next();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(reader.AtEof(kDeadline));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsNotTimedOutByTheHeadTimer) {
+  TestClient client = Connect();
+  HttpTestReader reader(client);
+  ASSERT_TRUE(client.SendAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_TRUE(reader.Next().ok());
+  // Idle between requests for longer than the head timeout: still open.
+  absl::SleepFor(absl::Milliseconds(1500));
+  ASSERT_TRUE(client.SendAll("GET /n?again HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  auto r = reader.Next();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "again");
 }
 
 }  // namespace
