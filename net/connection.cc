@@ -266,7 +266,32 @@ void Connection::FlushOutput() {
     output_.Append(std::move(segment.trailer));
     files_.erase(files_.begin());
   }
-  if (queued_output_ == 0) output_.ReleaseIfEmpty();
+  if (queued_output_ == 0) {
+    output_.ReleaseIfEmpty();
+  } else if (!write_timer_.valid() && state_ != State::kClosed &&
+             options_.write_timeout != absl::InfiniteDuration()) {
+    // Output is stuck behind a full socket: bound how long it may stay so.
+    last_write_ms_ = loop_->now_ms();
+    ArmWriteTimer(DurationToMillisCeil(options_.write_timeout));
+  }
+}
+
+void Connection::ArmWriteTimer(int64_t delay_ms) {
+  write_timer_ =
+      loop_->RunAfter(absl::Milliseconds(delay_ms), [this] { OnWriteTimer(); });
+}
+
+void Connection::OnWriteTimer() {
+  write_timer_ = {};
+  if (state_ == State::kClosed || queued_output_ == 0) return;
+  // Progress only moves last_write_ms_; the timer is pushed back lazily.
+  const int64_t timeout = DurationToMillisCeil(options_.write_timeout);
+  const int64_t stalled_for = loop_->now_ms() - last_write_ms_;
+  if (stalled_for < timeout) {
+    ArmWriteTimer(timeout - stalled_for);
+    return;
+  }
+  Abort(CloseReason::kWriteTimeout);
 }
 
 bool Connection::WriteBuffer(Buffer& buffer) {
@@ -319,6 +344,7 @@ void Connection::HandleWriteError(int error) {
 
 void Connection::OnOutputConsumed(size_t n) {
   queued_output_ -= n;
+  last_write_ms_ = loop_->now_ms();
   worker_->CountBytesOut(n);
   Touch();
 }
@@ -387,7 +413,8 @@ void Connection::CloseNow(CloseReason reason) {
   loop_->UnmarkReady(this);
   if (idle_timer_.valid()) loop_->Cancel(idle_timer_);
   if (linger_timer_.valid()) loop_->Cancel(linger_timer_);
-  idle_timer_ = linger_timer_ = {};
+  if (write_timer_.valid()) loop_->Cancel(write_timer_);
+  idle_timer_ = linger_timer_ = write_timer_ = {};
   if (handler_ != nullptr) handler_->OnClose(*this, reason);
   fd_.reset();
   output_.ConsumeAll();

@@ -34,6 +34,9 @@ struct ConnectionOptions {
   size_t read_budget = 256 * 1024;
   // Closes a connection when no byte moves for this long (infinite: never).
   absl::Duration idle_timeout = absl::InfiniteDuration();
+  // Output that makes no progress for this long (the peer stopped reading)
+  // aborts the connection (CloseReason::kWriteTimeout); infinite: never.
+  absl::Duration write_timeout = absl::Seconds(60);
   // A Close() whose output the peer does not read within this time becomes
   // an Abort(), so a stalled peer cannot hold a connection forever.
   absl::Duration close_linger = absl::Seconds(30);
@@ -145,6 +148,8 @@ class Connection final : public IoHandler {
   void ArmIdleTimer(int64_t delay_ms);
   void OnIdleTimer();
   void ArmLingerTimer();
+  void ArmWriteTimer(int64_t delay_ms);
+  void OnWriteTimer();
   void Touch() { last_activity_ms_ = loop_->now_ms(); }
 
   Worker* const worker_;
@@ -164,6 +169,8 @@ class Connection final : public IoHandler {
   int64_t idle_timeout_ms_ = -1;
   TimerId idle_timer_;
   TimerId linger_timer_;
+  TimerId write_timer_;
+  int64_t last_write_ms_ = 0;  // the last time output made progress
   CloseReason close_reason_ = CloseReason::kLocalClose;
   State state_ = State::kOpen;
   bool writable_ = true;  // until a write says EAGAIN
