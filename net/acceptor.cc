@@ -108,8 +108,9 @@ void Acceptor::Dispatch(int fd) {
       [[maybe_unused]] ssize_t n = ::send(fd, response.data(), response.size(),
                                           MSG_NOSIGNAL | MSG_DONTWAIT);
     }
-    ::close(fd);
+    // Count before closing: whoever sees the close may read the counter.
     Bump(rejected_at_cap_);
+    ::close(fd);
     return;
   }
   open_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -124,9 +125,9 @@ void Acceptor::Dispatch(int fd) {
   }
   // Every inbox is full: the workers are far behind, and queueing more
   // would only add latency. Shed this connection.
-  ::close(fd);
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   workers_[first]->CountShed();
+  ::close(fd);
 }
 
 void Acceptor::OnDescriptorsExhausted() {

@@ -10,38 +10,22 @@
 #include "net/echo.h"
 #include "net/server.h"
 #include "tests/support/notification.h"
+#include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
 namespace eddy {
 namespace {
 
 using ::eddy::testing::EchoRoundTrip;
+using ::eddy::testing::Eventually;
+using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::RandomBytes;
 using ::eddy::testing::TestClient;
 
 constexpr absl::Duration kDeadline = absl::Seconds(60);
 
-ServerOptions LoopbackOptions(size_t workers) {
-  ServerOptions options;
-  options.bind_address = "127.0.0.1";
-  options.port = 0;
-  options.workers = workers;
-  return options;
-}
-
-// Polls `condition` until it holds or the deadline passes.
-template <typename Condition>
-bool Eventually(Condition condition, absl::Duration timeout = kDeadline) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return true;
-}
-
 TEST(EchoServer, EchoesOneMessage) {
-  Server server(LoopbackOptions(1), MakeEchoFactory());
+  Server server(LoopbackServerOptions(1), MakeEchoFactory());
   ASSERT_TRUE(server.Start().ok());
   auto client = TestClient::Connect(server.port());
   ASSERT_TRUE(client.ok()) << client.status();
@@ -53,7 +37,7 @@ TEST(EchoServer, EchoesOneMessage) {
 TEST(EchoServer, RoundRobinGivesEachWorkerExactlyK) {
   constexpr size_t kWorkers = 3;
   constexpr size_t kPerWorker = 5;
-  Server server(LoopbackOptions(kWorkers), MakeEchoFactory());
+  Server server(LoopbackServerOptions(kWorkers), MakeEchoFactory());
   ASSERT_TRUE(server.Start().ok());
   std::vector<TestClient> clients;
   for (size_t i = 0; i < kWorkers * kPerWorker; ++i) {
@@ -75,7 +59,7 @@ TEST(EchoServer, RoundRobinGivesEachWorkerExactlyK) {
 TEST(EchoServer, SixtyFourClientsEachEchoOneMebibyteByteForByte) {
   constexpr int kClients = 64;
   constexpr size_t kBytes = 1 << 20;
-  Server server(LoopbackOptions(2), MakeEchoFactory());
+  Server server(LoopbackServerOptions(2), MakeEchoFactory());
   ASSERT_TRUE(server.Start().ok());
   std::vector<std::thread> threads;
   std::atomic<int> matched{0};
@@ -133,7 +117,7 @@ TEST(EchoServer, SlowReaderIsHeldByHighWaterMarkAndLosesNothing) {
   std::atomic<size_t> max_output{0};
   std::atomic<int> high_waters{0};
   std::atomic<int> drains{0};
-  ServerOptions options = LoopbackOptions(1);
+  ServerOptions options = LoopbackServerOptions(1);
   options.connection.high_water_mark = 256 * 1024;
   options.connection.low_water_mark = 64 * 1024;
   options.connection.read_budget = 64 * 1024;
@@ -192,7 +176,7 @@ TEST(EchoServer, SlowReaderIsHeldByHighWaterMarkAndLosesNothing) {
 }
 
 TEST(EchoServer, HalfCloseReceivesAllEchoedBytesThenEof) {
-  Server server(LoopbackOptions(1), MakeEchoFactory());
+  Server server(LoopbackServerOptions(1), MakeEchoFactory());
   ASSERT_TRUE(server.Start().ok());
   auto client = TestClient::Connect(server.port());
   ASSERT_TRUE(client.ok());
@@ -218,7 +202,7 @@ TEST(EchoServer, ServesOneThousandConcurrentConnections) {
       2 * kConnections + 200) {
     GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low for 1000 connections";
   }
-  Server server(LoopbackOptions(2), MakeEchoFactory());
+  Server server(LoopbackServerOptions(2), MakeEchoFactory());
   ASSERT_TRUE(server.Start().ok());
   std::vector<TestClient> clients;
   clients.reserve(kConnections);
@@ -242,7 +226,7 @@ TEST(EchoServer, ServesOneThousandConcurrentConnections) {
 }
 
 TEST(EchoServer, IdleTimeoutClosesSilentConnections) {
-  ServerOptions options = LoopbackOptions(1);
+  ServerOptions options = LoopbackServerOptions(1);
   options.connection.idle_timeout = absl::Milliseconds(100);
   Server server(options, MakeEchoFactory());
   ASSERT_TRUE(server.Start().ok());

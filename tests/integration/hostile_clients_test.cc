@@ -20,25 +20,18 @@
 #include "http/router.h"
 #include "net/server.h"
 #include "tests/support/http_test_client.h"
+#include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
 namespace eddy::http {
 namespace {
 
+using ::eddy::testing::Eventually;
 using ::eddy::testing::HttpTestReader;
+using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::TestClient;
 
 constexpr absl::Duration kDeadline = absl::Seconds(60);
-
-template <typename Condition>
-bool Eventually(Condition condition, absl::Duration timeout = kDeadline) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
 
 size_t OpenFdCount() {
   size_t count = 0;
@@ -395,7 +388,12 @@ TEST_F(HostileClientsTest, SoakWithRandomDisconnectsLeaksNothing) {
       << "descriptors: " << fds_before << " before, " << OpenFdCount()
       << " after";
   // Memory: back near the baseline (allocator caches may keep a little).
+  // Sanitizers keep freed memory in quarantine, so only plain builds check.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   EXPECT_LT(RssKib(), rss_before + 32 * 1024) << "RSS grew from " << rss_before;
+#else
+  (void)rss_before;
+#endif
   ExpectStillServing();
 }
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# eddy-redis side by side with redis-server itself, driven by
+# redis-benchmark on loopback, with and without pipelining (-P 16).
+#
+#   bench/peers/run_redis_peers.sh [--install] [--requests 200000] [--workers 1]
+#
+# Prints requests/s per command for each server and eddy's ratio. With 2+
+# CPUs each server is pinned to CPU 0 and redis-benchmark to CPU 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+requests=200000
+workers=1
+install=0
+build=build/release
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --install) install=1 ;;
+    --requests) requests=$2; shift ;;
+    --workers) workers=$2; shift ;;
+    --build) build=$2; shift ;;
+    *) echo "run_redis_peers.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $install -eq 1 ]]; then third_party/install_deps.sh --bench; fi
+command -v redis-benchmark >/dev/null || { echo "redis-benchmark missing: rerun with --install" >&2; exit 1; }
+if [[ ! -x $build/bin/eddy-redis ]]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" --target eddy-redis >/dev/null
+fi
+server_cpu="" client_cpu=""
+if [[ $(nproc) -ge 2 ]]; then server_cpu="taskset -c 0"; client_cpu="taskset -c 1"; fi
+
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+results=$(mktemp)
+
+bench() {
+  local name=$1 port=$2
+  for pipeline in 1 16; do
+    $client_cpu redis-benchmark -p "$port" -n "$requests" -c 50 -P "$pipeline" -q \
+      -t set,get,incr,mset 2>/dev/null | tr '\r' '\n' | grep 'requests per second' |
+      while read -r line; do
+        cmd=${line%%:*}
+        rps=$(echo "$line" | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/')
+        echo "$name|$cmd|P$pipeline|$rps" >>"$results"
+      done
+  done
+}
+
+$server_cpu "$build/bin/eddy-redis" --port 16390 --workers "$workers" >/dev/null &
+pids+=($!)
+if command -v redis-server >/dev/null; then
+  $server_cpu redis-server --port 16391 --save "" --appendonly no --daemonize no >/dev/null &
+  pids+=($!)
+fi
+sleep 0.5
+bench eddy 16390
+command -v redis-server >/dev/null && bench redis 16391
+
+echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "redis-benchmark -n $requests -c 50, eddy-redis with $workers worker(s), redis-server $(redis-server --version 2>/dev/null | awk '{print $3}')"
+echo
+python3 - "$results" <<'PY'
+import sys
+rows = [l.strip().split("|") for l in open(sys.argv[1])]
+eddy = {(r[1], r[2]): float(r[3]) for r in rows if r[0] == "eddy"}
+redis = {(r[1], r[2]): float(r[3]) for r in rows if r[0] == "redis"}
+print("| command | pipeline | eddy-redis req/s | redis-server req/s | eddy/redis |")
+print("|---|---|---:|---:|---:|")
+for key in sorted(eddy):
+    other = redis.get(key)
+    ratio = f"{eddy[key] / other:.2f}x" if other else "-"
+    print(f"| {key[0]} | {key[1]} | {eddy[key]:,.0f} | {other and f'{other:,.0f}' or '-'} | {ratio} |")
+PY
+rm -f "$results"

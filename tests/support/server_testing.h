@@ -1,0 +1,39 @@
+#ifndef EDDY_TESTS_SUPPORT_SERVER_TESTING_H_
+#define EDDY_TESTS_SUPPORT_SERVER_TESTING_H_
+
+#include <cstddef>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "net/server.h"
+
+namespace eddy::testing {
+
+// The deadline of every wait in the integration tests: generous, because
+// they must hold on a busy 2-core machine and under sanitizers.
+inline constexpr absl::Duration kTestDeadline = absl::Seconds(60);
+
+// Server options for a test: loopback, a free port, `workers` workers.
+inline ServerOptions LoopbackServerOptions(size_t workers) {
+  ServerOptions options;
+  options.bind_address = "127.0.0.1";
+  options.port = 0;
+  options.workers = workers;
+  return options;
+}
+
+// Polls `condition` until it holds or `timeout` passes; returns whether it
+// held.
+template <typename Condition>
+bool Eventually(Condition condition, absl::Duration timeout = kTestDeadline) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+}  // namespace eddy::testing
+
+#endif  // EDDY_TESTS_SUPPORT_SERVER_TESTING_H_
