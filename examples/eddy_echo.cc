@@ -9,8 +9,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/signals.h"
 #include "net/echo.h"
+#include "net/serve.h"
 #include "net/server.h"
 
 ABSL_FLAG(uint16_t, port, 9000, "TCP port to listen on (0 picks a free one)");
@@ -25,7 +25,6 @@ ABSL_FLAG(bool, pin, false, "pin worker i to CPU i");
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("eddy-echo: TCP echo server built on eddy");
   absl::ParseCommandLine(argc, argv);
-  eddy::BlockTerminationSignals();
 
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
@@ -35,18 +34,5 @@ int main(int argc, char** argv) {
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.connection.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   eddy::Server server(options, eddy::MakeEchoFactory());
-  if (absl::Status status = server.Start(); !status.ok()) {
-    std::fprintf(stderr, "eddy-echo: %s\n", status.ToString().c_str());
-    return 1;
-  }
-  std::printf("eddy-echo listening on %s with %zu workers\n",
-              server.local_address().ToString().c_str(), server.worker_count());
-  std::fflush(stdout);
-  const int signal_number = eddy::WaitForTerminationSignal();
-  std::printf("eddy-echo: signal %d, draining\n", signal_number);
-  server.Stop();
-  const eddy::WorkerStats total = server.total_stats();
-  std::printf("eddy-echo: stopped after %llu connections\n",
-              static_cast<unsigned long long>(total.accepted));
-  return 0;
+  return eddy::ServeUntilSignal(server, "eddy-echo");
 }

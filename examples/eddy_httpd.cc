@@ -14,11 +14,11 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/signals.h"
 #include "http/access_log.h"
 #include "http/http_protocol.h"
 #include "http/router.h"
 #include "http/static_files.h"
+#include "net/serve.h"
 #include "net/server.h"
 
 #ifndef EDDY_DEFAULT_WWW_ROOT
@@ -88,7 +88,6 @@ std::string Metrics(const eddy::Server& server) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("eddy-httpd: the eddy demo HTTP server");
   absl::ParseCommandLine(argc, argv);
-  eddy::BlockTerminationSignals();
 
   eddy::http::HttpOptions http_options;
   http_options.limits.max_body_bytes = absl::GetFlag(FLAGS_max_body);
@@ -148,18 +147,7 @@ int main(int argc, char** argv) {
   eddy::Server server(options, std::make_unique<eddy::http::HttpProtocol>(
                                    router, http_options));
   server_for_metrics = &server;
-  if (absl::Status status = server.Start(); !status.ok()) {
-    std::fprintf(stderr, "eddy-httpd: %s\n", status.ToString().c_str());
-    return 1;
-  }
-  std::printf(
-      "eddy-httpd listening on http://%s/ with %zu workers (static root: %s)\n",
-      server.local_address().ToString().c_str(), server.worker_count(),
-      (*files)->root().c_str());
-  std::fflush(stdout);
-  const int signal_number = eddy::WaitForTerminationSignal();
-  std::printf("eddy-httpd: signal %d, draining\n", signal_number);
-  std::fflush(stdout);
-  server.Stop();
-  return 0;
+  return eddy::ServeUntilSignal(
+      server, "eddy-httpd", "http://", "/",
+      absl::StrCat(" (static root: ", (*files)->root(), ")"));
 }

@@ -2,14 +2,13 @@
 //
 //   eddy-redis --port 6380 --workers 2
 //   redis-cli -p 6380 set greeting hello
-#include <cstdio>
 #include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "core/signals.h"
 #include "examples/redis/redis_protocol.h"
+#include "net/serve.h"
 #include "net/server.h"
 
 ABSL_FLAG(uint16_t, port, 6380, "TCP port to listen on (0 picks a free one)");
@@ -20,7 +19,6 @@ ABSL_FLAG(size_t, max_connections, 10000, "connections open at once");
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("eddy-redis: a Redis-protocol server on eddy");
   absl::ParseCommandLine(argc, argv);
-  eddy::BlockTerminationSignals();
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);
@@ -28,14 +26,5 @@ int main(int argc, char** argv) {
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   eddy::Server server(options, eddy::redis::MakeRedisFactory(
                                    std::make_shared<eddy::redis::Store>()));
-  if (absl::Status status = server.Start(); !status.ok()) {
-    std::fprintf(stderr, "eddy-redis: %s\n", status.ToString().c_str());
-    return 1;
-  }
-  std::printf("eddy-redis listening on %s with %zu workers\n",
-              server.local_address().ToString().c_str(), server.worker_count());
-  std::fflush(stdout);
-  eddy::WaitForTerminationSignal();
-  server.Stop();
-  return 0;
+  return eddy::ServeUntilSignal(server, "eddy-redis");
 }
