@@ -103,6 +103,9 @@ class Connection final : public IoHandler {
   // A handle usable from any thread (see ConnectionRef).
   ConnectionRef ref() const;
   EventLoop& loop() const { return *loop_; }
+  // The worker that owns this connection, e.g. to Connect from it so that
+  // both ends of a proxy share one thread.
+  Worker& worker() const { return *worker_; }
   size_t worker_index() const;
   // Unique per worker for the life of the process.
   uint64_t id() const { return id_; }

@@ -74,6 +74,8 @@ class Server {
 
   // The loop of worker `i`, e.g. to Post work to it.
   EventLoop& worker_loop(size_t i) const { return pool_->loop(i); }
+  // Worker `i`, e.g. to open outgoing connections on it (net/connector.h).
+  Worker& worker(size_t i) const { return *workers_[i]; }
 
  private:
   ServerOptions options_;

@@ -67,7 +67,7 @@ bool Worker::HasPendingWork() const {
 void Worker::RunPendingWork() {
   // Clear first: a push that lands during the drain sets it again.
   inbox_pending_.store(false, std::memory_order_seq_cst);
-  inbox_.consume_all([this](int fd) { OpenConnection(fd); });
+  inbox_.consume_all([this](int fd) { OpenConnection(UniqueFd(fd), nullptr); });
 }
 
 bool Worker::AllocateSlot(uint32_t* slot) {
@@ -85,8 +85,12 @@ bool Worker::AllocateSlot(uint32_t* slot) {
   return true;
 }
 
-void Worker::OpenConnection(int fd) {
-  UniqueFd owned(fd);
+void Worker::Adopt(UniqueFd fd, std::unique_ptr<Handler> handler) {
+  open_connections_.fetch_add(1, std::memory_order_relaxed);
+  OpenConnection(std::move(fd), std::move(handler));
+}
+
+void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler) {
   uint32_t slot;
   if (!AllocateSlot(&slot)) {
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
@@ -111,7 +115,8 @@ void Worker::OpenConnection(int fd) {
     raw->CloseNow(CloseReason::kError);
     return;
   }
-  raw->Open(factory_.NewHandler(*raw));
+  raw->Open(handler != nullptr ? std::move(handler)
+                               : factory_.NewHandler(*raw));
 }
 
 void Worker::Release(Connection* conn, CloseReason /*reason*/) {

@@ -60,6 +60,10 @@ class Worker final : public WorkSource {
   // Loop thread: the open connection in `slot` if its generation matches.
   Connection* Find(uint32_t slot, uint32_t generation) const;
   size_t open_count() const { return open_; }
+  // Loop thread: makes `fd` (a connected, non-blocking socket) one of this
+  // worker's connections, served by `handler` instead of the factory's.
+  // Used by Connect (net/connector.h) for outgoing connections.
+  void Adopt(UniqueFd fd, std::unique_ptr<Handler> handler);
   // Loop thread: asks every handler to finish (Handler::OnServerStopping).
   void BeginShutdown();
   // Loop thread: aborts every connection still open.
@@ -94,7 +98,8 @@ class Worker final : public WorkSource {
     counter.store(counter.load(std::memory_order_relaxed) + n,
                   std::memory_order_relaxed);
   }
-  void OpenConnection(int fd);
+  // `handler` null: the factory makes one.
+  void OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler);
   bool AllocateSlot(uint32_t* slot);
 
   const size_t index_;

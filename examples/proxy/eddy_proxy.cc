@@ -1,0 +1,40 @@
+// eddy-proxy: a TCP proxy built on eddy (client side + server side, with
+// backpressure both ways).
+//
+//   eddy-proxy --port 9100 --upstream 127.0.0.1:9000
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "examples/proxy/tcp_proxy.h"
+#include "net/serve.h"
+#include "net/server.h"
+
+ABSL_FLAG(uint16_t, port, 9100, "TCP port to listen on (0 picks a free one)");
+ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
+ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
+ABSL_FLAG(std::string, upstream, "127.0.0.1:9000", "host:port to forward to");
+ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
+          "give up on an upstream connect after this long");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("eddy-proxy: a TCP proxy on eddy");
+  absl::ParseCommandLine(argc, argv);
+  auto upstream =
+      eddy::SocketAddress::ParseHostPort(absl::GetFlag(FLAGS_upstream));
+  if (!upstream.ok()) {
+    std::fprintf(stderr, "eddy-proxy: %s\n",
+                 upstream.status().ToString().c_str());
+    return 1;
+  }
+  eddy::ConnectOptions connect;
+  connect.timeout = absl::GetFlag(FLAGS_connect_timeout);
+  eddy::ServerOptions options;
+  options.port = absl::GetFlag(FLAGS_port);
+  options.bind_address = absl::GetFlag(FLAGS_bind);
+  options.workers = absl::GetFlag(FLAGS_workers);
+  eddy::Server server(options,
+                      eddy::proxy::MakeTcpProxyFactory(*upstream, connect));
+  return eddy::ServeUntilSignal(server, "eddy-proxy");
+}

@@ -1,0 +1,123 @@
+#include "examples/proxy/tcp_proxy.h"
+
+#include <memory>
+#include <utility>
+
+#include "net/connection.h"
+
+namespace eddy::proxy {
+namespace {
+
+// The two connections of one proxied session. Both live on the same worker
+// thread (the upstream is connected from the downstream's worker), so plain
+// pointers suffice; each is cleared when its connection closes.
+struct Session {
+  Connection* down = nullptr;
+  Connection* up = nullptr;
+};
+
+class ProxySide final : public Handler {
+ public:
+  enum class Role { kDown, kUp };
+
+  ProxySide(std::shared_ptr<Session> session, Role role, SocketAddress upstream,
+            ConnectOptions options)
+      : session_(std::move(session)),
+        role_(role),
+        upstream_(upstream),
+        options_(options) {}
+
+  void OnOpen(Connection& conn) override {
+    if (role_ == Role::kDown) {
+      session_->down = &conn;
+      // Nothing can be forwarded until the upstream answers.
+      conn.PauseReading();
+      auto session = session_;
+      const SocketAddress upstream = upstream_;
+      const ConnectOptions options = options_;
+      Connect(
+          conn.worker(), upstream_, options_,
+          [session, upstream, options] {
+            return std::make_unique<ProxySide>(session, Role::kUp, upstream,
+                                               options);
+          },
+          [session](absl::Status) {
+            if (session->down != nullptr) session->down->Close();
+          });
+      return;
+    }
+    session_->up = &conn;
+    Connection* down = session_->down;
+    if (down == nullptr) {
+      conn.Close();
+      return;
+    }
+    // Forward what the client sent while we connected, then let it flow.
+    if (!down->input().empty()) conn.Send(std::move(down->input()));
+    down->ResumeReading();
+  }
+
+  void OnData(Connection& conn, Buffer& input) override {
+    if (Connection* other = Other()) {
+      other->Send(std::move(input));
+    } else {
+      conn.PauseReading();  // keep the bytes until the other side exists
+    }
+  }
+
+  // Our output is full: stop reading the side that feeds it.
+  void OnHighWater(Connection&) override {
+    if (Connection* other = Other()) other->PauseReading();
+  }
+  void OnDrained(Connection&) override {
+    if (Connection* other = Other()) other->ResumeReading();
+  }
+
+  // FIN for FIN; each connection closes once both its directions are done.
+  void OnInputEnd(Connection& conn) override {
+    if (Connection* other = Other()) {
+      other->ShutdownWrite();
+    } else {
+      conn.Close(CloseReason::kPeerClosed);
+    }
+  }
+
+  void OnClose(Connection&, CloseReason) override {
+    (role_ == Role::kDown ? session_->down : session_->up) = nullptr;
+    if (Connection* other = Other()) other->Close();
+  }
+
+ private:
+  Connection* Other() const {
+    return role_ == Role::kDown ? session_->up : session_->down;
+  }
+
+  std::shared_ptr<Session> session_;
+  const Role role_;
+  const SocketAddress upstream_;
+  const ConnectOptions options_;
+};
+
+class TcpProxyFactory final : public ProtocolFactory {
+ public:
+  TcpProxyFactory(SocketAddress upstream, ConnectOptions options)
+      : upstream_(upstream), options_(options) {}
+  std::unique_ptr<Handler> NewHandler(Connection&) override {
+    return std::make_unique<ProxySide>(std::make_shared<Session>(),
+                                       ProxySide::Role::kDown, upstream_,
+                                       options_);
+  }
+
+ private:
+  const SocketAddress upstream_;
+  const ConnectOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(SocketAddress upstream,
+                                                     ConnectOptions options) {
+  return std::make_unique<TcpProxyFactory>(upstream, options);
+}
+
+}  // namespace eddy::proxy

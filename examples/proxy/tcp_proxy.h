@@ -1,0 +1,27 @@
+#ifndef EDDY_EXAMPLES_PROXY_TCP_PROXY_H_
+#define EDDY_EXAMPLES_PROXY_TCP_PROXY_H_
+
+#include <memory>
+
+#include "net/address.h"
+#include "net/connector.h"
+#include "net/protocol.h"
+
+namespace eddy::proxy {
+
+// A TCP proxy on eddy: each accepted connection gets an outgoing connection
+// to `upstream`, opened from the same worker (net/connector.h), so both
+// halves live on one thread and talk through plain pointers. Bytes flow
+// both ways with backpressure: when one side's output passes its high-water
+// mark, the other side stops reading until it drains. A half-close is
+// passed on (FIN for FIN); either side closing closes the other after its
+// output is flushed.
+//
+// Threading: the factory is shared by the workers; each pair of handlers
+// runs on its worker's thread.
+std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(SocketAddress upstream,
+                                                     ConnectOptions options);
+
+}  // namespace eddy::proxy
+
+#endif  // EDDY_EXAMPLES_PROXY_TCP_PROXY_H_
