@@ -407,7 +407,7 @@ RequestParser::Status RequestParser::FinishHead(absl::string_view input) {
         } else {
           have_transfer_encoding = true;
           chunked_last = false;
-          // Codings other than chunked are not implemented.
+          // eddy decodes no transfer coding but chunked.
           return Fail(501, "unsupported transfer coding");
         }
         have_transfer_encoding = true;

@@ -63,7 +63,7 @@ TEST(Server, ServesIpv6Loopback) {
 
 // A handler whose work never finishes: it ignores the stop request, so only
 // the shutdown deadline can end its connections.
-class Stubborn final : public Handler {
+class IgnoresStopRequest final : public Handler {
  public:
   void OnData(Connection& conn, Buffer& input) override {
     conn.Send(std::move(input));
@@ -75,7 +75,7 @@ TEST(Server, StopWithBusyConnectionsReturnsWithinItsDeadline) {
   ServerOptions options = LoopbackServerOptions(2);
   options.shutdown_timeout = absl::Milliseconds(300);
   Server server(options, MakeProtocolFactory([](Connection&) {
-                  return std::make_unique<Stubborn>();
+                  return std::make_unique<IgnoresStopRequest>();
                 }));
   ASSERT_TRUE(server.Start().ok());
   std::vector<TestClient> clients;
