@@ -246,4 +246,20 @@ for server, load, rps, p99, cpu in rows:
         ratio_rps = f"{float(eddy[load][2]) / max(float(rps), 1):.2f}x"
         ratio_cpu = f"{float(eddy[load][4]) / max(float(cpu), 1e-9):.2f}x"
     print(f"| {server} | {load} | {float(rps):,.0f} | {p99} | {cpu} | {ratio_rps} | {ratio_cpu} |")
+
+# eddy's targets against nginx (issue 4), said plainly either way.
+nginx = {r[1]: r for r in rows if r[0] == "nginx"}
+checks = [
+    ("keepalive", "server CPU/request <= 0.6x nginx", lambda e, n: float(e[4]) <= 0.6 * float(n[4])),
+    ("keepalive", "requests/s >= nginx", lambda e, n: float(e[2]) >= float(n[2])),
+    ("pipeline16", "requests/s >= 5x nginx", lambda e, n: float(e[2]) >= 5 * float(n[2])),
+    ("close", "requests/s >= nginx", lambda e, n: float(e[2]) >= float(n[2])),
+]
+if nginx and eddy:
+    print()
+    print("Targets against nginx:")
+    for load, text, ok in checks:
+        if load in eddy and load in nginx:
+            verdict = "met" if ok(eddy[load], nginx[load]) else "NOT MET"
+            print(f"- {load}: {text}: {verdict}")
 PY
