@@ -179,7 +179,10 @@ void Connection::HandleReady() {
 void Connection::ReadInput(uint32_t events) {
   // After a hang-up the socket may hold data and then EOF: read to the end
   // instead of trusting a short read to mean "drained".
-  const bool hangup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  // The hang-up edge may have come while reading was paused (and so been
+  // consumed without a read): remember it until EOF is read.
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hangup_seen_ = true;
+  const bool hangup = hangup_seen_;
   size_t budget = options_.read_budget;
   while (state_ != State::kClosed && !input_ended_ && !abort_requested_) {
     const bool discarding = state_ == State::kClosing;

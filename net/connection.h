@@ -186,6 +186,7 @@ class Connection final : public IoHandler {
   bool shutdown_done_ = false;
   bool abort_requested_ = false;
   bool had_unread_input_ = false;
+  bool hangup_seen_ = false;  // RDHUP/HUP/ERR reported: read to EOF
 };
 
 }  // namespace eddy

@@ -237,5 +237,33 @@ TEST(Server, MaxConnectionsRefusesAboveTheCapAndRecovers) {
   ASSERT_TRUE(echoed.ok()) << echoed.status();
 }
 
+// Reading paused when the peer's data and FIN arrive: the hang-up edge is
+// consumed while paused, yet resuming must still reach EOF.
+class LateReader final : public Handler {
+ public:
+  void OnOpen(Connection& conn) override {
+    conn.PauseReading();
+    conn.loop().RunAfter(absl::Milliseconds(200),
+                         [&conn] { conn.ResumeReading(); });
+  }
+  void OnData(Connection& conn, Buffer& input) override {
+    conn.Send(std::move(input));
+  }
+};
+
+TEST(Server, EofThatArrivedWhileReadingWasPausedIsNotLost) {
+  Server server(LoopbackServerOptions(1), MakeProtocolFactory([](Connection&) {
+                  return std::make_unique<LateReader>();
+                }));
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TestClient::Connect(server.port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client->SendAll("late but whole").ok());
+  client->ShutdownWrite();
+  auto back = client->ReceiveUntilClose(kDeadline);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, "late but whole");
+}
+
 }  // namespace
 }  // namespace eddy
