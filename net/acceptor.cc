@@ -117,12 +117,14 @@ void Acceptor::Dispatch(int fd) {
   const size_t count = workers_.size();
   const size_t first = next_worker_;
   next_worker_ = (next_worker_ + 1) % count;
+  // Count before handing off: once a worker has the fd, its client may be
+  // served (and may read the counter) before this thread runs again.
+  Bump(accepted_);
   for (size_t k = 0; k < count; ++k) {
-    if (workers_[(first + k) % count]->HandOff(fd)) {
-      Bump(accepted_);
-      return;
-    }
+    if (workers_[(first + k) % count]->HandOff(fd)) return;
   }
+  accepted_.store(accepted_.load(std::memory_order_relaxed) - 1,
+                  std::memory_order_relaxed);
   // Every inbox is full: the workers are far behind, and queueing more
   // would only add latency. Shed this connection.
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
