@@ -12,4 +12,14 @@ std::optional<absl::string_view> Request::FindHeader(
   return std::nullopt;
 }
 
+void Request::Clear() {
+  method_ = target_ = path_ = query_ = body_ = {};
+  version_ = Version::kHttp11;
+  headers_.clear();
+  content_length_.reset();
+  keep_alive_ = true;
+  expects_continue_ = false;
+  chunked_ = false;
+}
+
 }  // namespace eddy::http
