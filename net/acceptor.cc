@@ -55,11 +55,11 @@ void Acceptor::Stop() {
 
 AcceptorStats Acceptor::stats() const {
   AcceptorStats stats;
-  stats.accepted = accepted_.load(std::memory_order_relaxed);
-  stats.rejected_at_cap = rejected_at_cap_.load(std::memory_order_relaxed);
-  stats.fd_exhausted = fd_exhausted_.load(std::memory_order_relaxed);
-  stats.dropped_no_fd = dropped_no_fd_.load(std::memory_order_relaxed);
-  stats.accept_errors = accept_errors_.load(std::memory_order_relaxed);
+  stats.accepted = accepted_.value();
+  stats.rejected_at_cap = rejected_at_cap_.value();
+  stats.fd_exhausted = fd_exhausted_.value();
+  stats.dropped_no_fd = dropped_no_fd_.value();
+  stats.accept_errors = accept_errors_.value();
   return stats;
 }
 
@@ -91,7 +91,7 @@ void Acceptor::AcceptAll() {
         OnDescriptorsExhausted();
         return;
       default:
-        Bump(accept_errors_);
+        accept_errors_.Add();
         OnDescriptorsExhausted();
         return;
     }
@@ -109,7 +109,7 @@ void Acceptor::Dispatch(int fd) {
                                           MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     // Count before closing: whoever sees the close may read the counter.
-    Bump(rejected_at_cap_);
+    rejected_at_cap_.Add();
     ::close(fd);
     return;
   }
@@ -119,12 +119,11 @@ void Acceptor::Dispatch(int fd) {
   next_worker_ = (next_worker_ + 1) % count;
   // Count before handing off: once a worker has the fd, its client may be
   // served (and may read the counter) before this thread runs again.
-  Bump(accepted_);
+  accepted_.Add();
   for (size_t k = 0; k < count; ++k) {
     if (workers_[(first + k) % count]->HandOff(fd)) return;
   }
-  accepted_.store(accepted_.load(std::memory_order_relaxed) - 1,
-                  std::memory_order_relaxed);
+  accepted_.Subtract();
   // Every inbox is full: the workers are far behind, and queueing more
   // would only add latency. Shed this connection.
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
@@ -133,7 +132,7 @@ void Acceptor::Dispatch(int fd) {
 }
 
 void Acceptor::OnDescriptorsExhausted() {
-  Bump(fd_exhausted_);
+  fd_exhausted_.Add();
   // Free the reserve descriptor to accept and close one waiting peer: it
   // gets a prompt close instead of a hang, and the queue moves.
   if (reserve_fd_.valid()) {
@@ -141,7 +140,7 @@ void Acceptor::OnDescriptorsExhausted() {
     const int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
       ::close(fd);
-      Bump(dropped_no_fd_);
+      dropped_no_fd_.Add();
     }
     reserve_fd_ = OpenReserveFd();
   }

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/event_loop.h"
+#include "core/single_writer_counter.h"
 #include "core/unique_fd.h"
 #include "net/protocol.h"
 #include "net/worker.h"
@@ -62,10 +63,6 @@ class Acceptor final : public IoHandler {
   void AcceptAll();
   void Dispatch(int fd);
   void OnDescriptorsExhausted();
-  static void Bump(std::atomic<uint64_t>& counter) {
-    counter.store(counter.load(std::memory_order_relaxed) + 1,
-                  std::memory_order_relaxed);
-  }
 
   UniqueFd listen_fd_;
   UniqueFd reserve_fd_;
@@ -78,11 +75,11 @@ class Acceptor final : public IoHandler {
   size_t next_worker_ = 0;
   bool backing_off_ = false;
   absl::Duration backoff_;
-  std::atomic<uint64_t> accepted_{0};
-  std::atomic<uint64_t> rejected_at_cap_{0};
-  std::atomic<uint64_t> fd_exhausted_{0};
-  std::atomic<uint64_t> dropped_no_fd_{0};
-  std::atomic<uint64_t> accept_errors_{0};
+  SingleWriterCounter accepted_;
+  SingleWriterCounter rejected_at_cap_;
+  SingleWriterCounter fd_exhausted_;
+  SingleWriterCounter dropped_no_fd_;
+  SingleWriterCounter accept_errors_;
 };
 
 }  // namespace eddy

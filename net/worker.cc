@@ -31,17 +31,17 @@ bool Worker::HandOff(int fd) {
   return true;
 }
 
-void Worker::CountShed() { Bump(shed_, 1); }
+void Worker::CountShed() { shed_.Add(); }
 
 WorkerStats Worker::stats() const {
   WorkerStats stats;
-  stats.accepted = accepted_.load(std::memory_order_relaxed);
-  stats.closed = closed_.load(std::memory_order_relaxed);
+  stats.accepted = accepted_.value();
+  stats.closed = closed_.value();
   stats.active =
       stats.accepted >= stats.closed ? stats.accepted - stats.closed : 0;
-  stats.shed = shed_.load(std::memory_order_relaxed);
-  stats.bytes_in = bytes_in_.load(std::memory_order_relaxed);
-  stats.bytes_out = bytes_out_.load(std::memory_order_relaxed);
+  stats.shed = shed_.value();
+  stats.bytes_in = bytes_in_.value();
+  stats.bytes_out = bytes_out_.value();
   return stats;
 }
 
@@ -94,7 +94,7 @@ void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler) {
   uint32_t slot;
   if (!AllocateSlot(&slot)) {
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    Bump(shed_, 1);
+    shed_.Add();
     return;
   }
   Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
@@ -107,7 +107,7 @@ void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler) {
   chunk->connection[offset] = std::move(conn);
   chunk->generation[offset].store(generation, std::memory_order_release);
   ++open_;
-  Bump(accepted_, 1);
+  accepted_.Add();
   // Register before OnOpen so that a Send in OnOpen can complete normally;
   // the edge for bytes that arrived before registration is reported anyway,
   // because epoll_ctl(ADD) checks the current readiness.
@@ -125,7 +125,7 @@ void Worker::Release(Connection* conn, CloseReason /*reason*/) {
   const uint32_t offset = slot & (kChunkSize - 1);
   chunk->generation[offset].fetch_add(1, std::memory_order_release);
   --open_;
-  Bump(closed_, 1);
+  closed_.Add();
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   // Events of this iteration may still name the connection: free it, and
   // its slot, once the iteration is over.

@@ -8,6 +8,7 @@
 
 #include "boost/lockfree/spsc_queue.hpp"
 #include "core/event_loop.h"
+#include "core/single_writer_counter.h"
 #include "net/connection.h"
 #include "net/connection_ref.h"
 #include "net/protocol.h"
@@ -77,8 +78,8 @@ class Worker final : public WorkSource {
   void RunPendingWork() override;
 
   // Called by Connection on the loop thread.
-  void CountBytesIn(size_t n) { Bump(bytes_in_, n); }
-  void CountBytesOut(size_t n) { Bump(bytes_out_, n); }
+  void CountBytesIn(size_t n) { bytes_in_.Add(n); }
+  void CountBytesOut(size_t n) { bytes_out_.Add(n); }
   void Release(Connection* conn, CloseReason reason);
 
  private:
@@ -94,10 +95,6 @@ class Worker final : public WorkSource {
     std::unique_ptr<Connection> connection[kChunkSize];
   };
 
-  static void Bump(std::atomic<uint64_t>& counter, uint64_t n) {
-    counter.store(counter.load(std::memory_order_relaxed) + n,
-                  std::memory_order_relaxed);
-  }
   // `handler` null: the factory makes one.
   void OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler);
   bool AllocateSlot(uint32_t* slot);
@@ -118,11 +115,11 @@ class Worker final : public WorkSource {
   uint32_t next_unused_slot_ = 0;
   size_t open_ = 0;
   uint64_t next_id_ = 1;
-  std::atomic<uint64_t> accepted_{0};
-  std::atomic<uint64_t> closed_{0};
-  std::atomic<uint64_t> shed_{0};
-  std::atomic<uint64_t> bytes_in_{0};
-  std::atomic<uint64_t> bytes_out_{0};
+  SingleWriterCounter accepted_;
+  SingleWriterCounter closed_;
+  SingleWriterCounter shed_;
+  SingleWriterCounter bytes_in_;
+  SingleWriterCounter bytes_out_;
 };
 
 }  // namespace eddy
