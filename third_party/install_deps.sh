@@ -17,7 +17,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(wrk apache2-utils nginx-light h2o lighttpd redis-tools redis-server libhttp-parser-dev) ;;
+    --bench) packages+=(wrk apache2-utils nginx-light h2o lighttpd redis-tools redis-server libhttp-parser-dev libboost1.74-doc) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --clients) packages+=(apache2-utils wrk redis-tools python3) ;;
     --browser) packages+=(chromium) ;;

@@ -45,39 +45,11 @@ done
 
 if [[ $install -eq 1 ]]; then third_party/install_deps.sh --bench; fi
 command -v wrk >/dev/null || { echo "wrk is missing: rerun with --install" >&2; exit 1; }
-if [[ ! -x $build/bin/eddy-httpd ]]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" --target eddy-httpd eddy-load >/dev/null
-fi
+source bench/peers/lib.sh
+ensure_built eddy-httpd eddy-load
 
-work=$(mktemp -d /tmp/eddy-peers.XXXXXX)
-chmod 755 "$work"  # h2o drops to 'nobody' when started as root
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.2
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-server_cpu=""
-load_cpu=""
-if [[ $(nproc) -ge 2 ]]; then
-  server_cpu="taskset -c 0"
-  load_cpu="taskset -c 1"
-fi
 printf 'Hello, world!' > "$work/index.txt"
 printf 'init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil) end\n  req = table.concat(r)\nend\nrequest = function() return req end\n' > "$work/pipeline16.lua"
-
-wait_port() {
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "server on port $1 did not start" >&2
-  return 1
-}
 
 # Prints "pid port path" after starting the named server.
 start_server() {
@@ -140,17 +112,6 @@ LIGHTTPD
   esac
 }
 
-# user+sys clock ticks of a process and all its descendants.
-cpu_ticks() {
-  local total=0 pid
-  for pid in $1 $(pgrep -P "$1" 2>/dev/null || true); do
-    if [[ -r /proc/$pid/stat ]]; then
-      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-    fi
-  done
-  echo "$total"
-}
-
 # Runs one load; prints "requests_per_s p99_ms requests".
 run_load() {
   local load=$1 url=$2 out="$work/load.out"
@@ -166,13 +127,7 @@ run_load() {
         local path=/${url#http://*/}
         $load_cpu "$build/bin/eddy-load" --mode http10 --host 127.0.0.1 \
           --port "${hostport##*:}" --path "$path" --connections "$connections" \
-          --duration "${duration}s" --progress=false --json >"$out" 2>&1
-        python3 - "$out" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-lat = d.get("latency_us", {})
-print(f'{d["requests_per_sec"]:.0f} {lat.get("p99", 0) / 1000:.3f} {d["requests"]}')
-PY
+          --duration "${duration}s" --progress=false --json | parse_eddy_load_json
         return
       fi
       $load_cpu wrk -t1 -c"$connections" -d"${duration}s" --latency \
@@ -191,75 +146,44 @@ print(f"{rps:.0f} {p99:.3f} {reqs}" if "pipeline" not in sys.argv[2] else f"{rps
 PY
 }
 
-ticks_per_second=$(getconf CLK_TCK)
+# Every server runs for the whole script (idle ones cost nothing), and the
+# runs are interleaved (run 1 of every server, then run 2, ...), so that a
+# machine that changes speed mid-way slows every server alike.
 results="$work/results.txt"
 port=18400
+started=()
+declare -A server_pid server_url
 for server in $servers; do
   port=$((port + 1))
   if ! read -r pid sport path < <(start_server "$server" "$port"); then
     echo "skip $server: not installed (use --install)" >&2
     continue
   fi
-  pids+=("$pid")
+  peer_pids+=("$pid")
   wait_port "$sport"
   url="http://127.0.0.1:$sport$path"
   body=$(curl -s "$url" || true)
   [[ "$body" == "Hello, world!" ]] || echo "warning: $server answered '$body'" >&2
+  started+=("$server")
+  server_pid[$server]=$pid
+  server_url[$server]=$url
+done
+for run in $(seq 1 "$runs"); do
   for load in $loads; do
-    for run in $(seq 1 "$runs"); do
+    for server in "${started[@]}"; do
+      pid=${server_pid[$server]}
       before=$(cpu_ticks "$pid")
-      read -r rps p99 requests < <(run_load "$load" "$url")
+      read -r rps p99 requests < <(run_load "$load" "${server_url[$server]}")
       after=$(cpu_ticks "$pid")
-      cpu_us=$(python3 -c "print(f'{($after - $before) / $ticks_per_second * 1e6 / max($requests, 1):.2f}')")
+      cpu_us=$(cpu_per_request "$before" "$after" "$requests")
       echo "$server $load $rps $p99 $cpu_us" >>"$results"
       echo "$server $load (run $run): $rps req/s, p99 $p99 ms, $cpu_us us CPU/request" >&2
     done
   done
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
 done
 
 echo
-echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); kernel $(uname -r)"
+machine_line
 echo "Workers per server: $workers; connections: $connections; duration: ${duration}s per load; median of $runs run(s)"
 echo
-python3 - "$results" <<'PY'
-import statistics, sys
-raw = [l.split() for l in open(sys.argv[1])]
-groups = {}
-for server, load, rps, p99, cpu in raw:
-    groups.setdefault((server, load), []).append((float(rps), p99, float(cpu)))
-def median_p99(values):
-    numbers = [float(v) for v in values if v != "-"]
-    return f"{statistics.median(numbers):.3f}" if numbers else "-"
-rows = []
-for (server, load), runs in groups.items():
-    rows.append([server, load, str(statistics.median(r[0] for r in runs)),
-                 median_p99(r[1] for r in runs),
-                 f"{statistics.median(r[2] for r in runs):.2f}"])
-eddy = {r[1]: r for r in rows if r[0] == "eddy"}
-print("| server | load | requests/s | p99 ms | server CPU us/request | eddy req/s ratio | eddy CPU/request ratio |")
-print("|---|---|---:|---:|---:|---:|---:|")
-for server, load, rps, p99, cpu in rows:
-    ratio_rps = ratio_cpu = "-"
-    if server != "eddy" and load in eddy:
-        ratio_rps = f"{float(eddy[load][2]) / max(float(rps), 1):.2f}x"
-        ratio_cpu = f"{float(eddy[load][4]) / max(float(cpu), 1e-9):.2f}x"
-    print(f"| {server} | {load} | {float(rps):,.0f} | {p99} | {cpu} | {ratio_rps} | {ratio_cpu} |")
-
-# eddy's targets against nginx (issue 4), said plainly either way.
-nginx = {r[1]: r for r in rows if r[0] == "nginx"}
-checks = [
-    ("keepalive", "server CPU/request <= 0.6x nginx", lambda e, n: float(e[4]) <= 0.6 * float(n[4])),
-    ("keepalive", "requests/s >= nginx", lambda e, n: float(e[2]) >= float(n[2])),
-    ("pipeline16", "requests/s >= 5x nginx", lambda e, n: float(e[2]) >= 5 * float(n[2])),
-    ("close", "requests/s >= nginx", lambda e, n: float(e[2]) >= float(n[2])),
-]
-if nginx and eddy:
-    print()
-    print("Targets against nginx:")
-    for load, text, ok in checks:
-        if load in eddy and load in nginx:
-            verdict = "met" if ok(eddy[load], nginx[load]) else "NOT MET"
-            print(f"- {load}: {text}: {verdict}")
-PY
+python3 bench/peers/table.py --http-targets "$results"

@@ -25,21 +25,14 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ $install -eq 1 ]]; then third_party/install_deps.sh --bench; fi
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark missing: rerun with --install" >&2; exit 1; }
-if [[ ! -x $build/bin/eddy-redis ]]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" --target eddy-redis >/dev/null
-fi
-server_cpu="" client_cpu=""
-if [[ $(nproc) -ge 2 ]]; then server_cpu="taskset -c 0"; client_cpu="taskset -c 1"; fi
-
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-results=$(mktemp)
+source bench/peers/lib.sh
+ensure_built eddy-redis
+results="$work/results.txt"
 
 bench() {
   local name=$1 port=$2
   for pipeline in 1 16; do
-    $client_cpu redis-benchmark -p "$port" -n "$requests" -c 50 -P "$pipeline" -q \
+    $load_cpu redis-benchmark -p "$port" -n "$requests" -c 50 -P "$pipeline" -q \
       -t set,get,incr,mset 2>/dev/null | tr '\r' '\n' | grep 'requests per second' |
       while read -r line; do
         cmd=${line%%:*}
@@ -50,16 +43,17 @@ bench() {
 }
 
 $server_cpu "$build/bin/eddy-redis" --port 16390 --workers "$workers" >/dev/null &
-pids+=($!)
+peer_pids+=($!)
 if command -v redis-server >/dev/null; then
   $server_cpu redis-server --port 16391 --save "" --appendonly no --daemonize no >/dev/null &
-  pids+=($!)
+  peer_pids+=($!)
 fi
-sleep 0.5
+wait_port 16390
+command -v redis-server >/dev/null && wait_port 16391
 bench eddy 16390
 command -v redis-server >/dev/null && bench redis 16391
 
-echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+machine_line
 echo "redis-benchmark -n $requests -c 50, eddy-redis with $workers worker(s), redis-server $(redis-server --version 2>/dev/null | awk '{print $3}')"
 echo
 python3 - "$results" <<'PY'
@@ -74,4 +68,3 @@ for key in sorted(eddy):
     ratio = f"{eddy[key] / other:.2f}x" if other else "-"
     print(f"| {key[0]} | {key[1]} | {eddy[key]:,.0f} | {other and f'{other:,.0f}' or '-'} | {ratio} |")
 PY
-rm -f "$results"
