@@ -18,6 +18,8 @@ import socket
 import sys
 import time
 
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -53,6 +55,10 @@ def main():
     for i in range(args.connections):
         source = f"127.0.0.{2 + i // args.per_source}"
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Pick the source port at connect(), not bind(): bind() alone must
+        # avoid every port in TIME-WAIT from earlier runs, connect() only
+        # those with the same destination.
+        s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
         s.bind((source, 0))
         s.setblocking(False)
         s.connect_ex(("127.0.0.1", args.port))

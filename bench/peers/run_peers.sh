@@ -9,13 +9,17 @@
 #   bench/peers/run_peers.sh [--install] [--duration 10] [--connections 64]
 #                            [--workers 1] [--servers "eddy nginx h2o lighttpd"]
 #                            [--loads "keepalive close pipeline16"] [--build DIR]
-#                            [--runs 3]
+#                            [--runs 3] [--idle_connections 10000]
 #
 # With --runs N every load is repeated N times and the table shows medians.
 # Loads: keepalive (wrk, HTTP/1.1 keep-alive), close (a new connection per
 # request: eddy-load --mode http10 when built, else wrk with
 # "Connection: close"), pipeline16 (wrk with 16 pipelined requests per
-# write). With 2+ CPUs the server is pinned to CPU 0 and the load generator
+# write), idle (not run unless named: the scale check, bench/peers/idle_conns.py
+# opens --idle_connections keep-alive connections that each made one request,
+# reports the server's RSS growth per connection and checks a new request is
+# still served; above ~28,000 it spreads them over 127.0.0.x source
+# addresses, and both sides need that many descriptors). With 2+ CPUs the server is pinned to CPU 0 and the load generator
 # to CPU 1. Loopback only; every run is bounded by --duration.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,6 +32,7 @@ loads="keepalive close pipeline16"
 build=build/release
 install=0
 runs=1
+idle_connections=10000
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --install) install=1 ;;
@@ -38,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --loads) loads=$2; shift ;;
     --build) build=$2; shift ;;
     --runs) runs=$2; shift ;;
+    --idle_connections) idle_connections=$2; shift ;;
     *) echo "run_peers.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -85,6 +91,7 @@ listen:
   host: 127.0.0.1
   port: $port
 num-threads: $workers
+max-connections: 1000000
 $([[ $(id -u) -eq 0 ]] && echo "user: nobody")
 access-log: /dev/null
 error-log: $work/h2o-error.log
@@ -104,6 +111,8 @@ server.bind = "127.0.0.1"
 server.port = $port
 server.max-worker = $((workers > 1 ? workers : 0))
 server.max-keep-alive-requests = 1000000
+server.max-fds = $(ulimit -Hn)
+server.max-connections = $(($(ulimit -Hn) - 64))
 server.errorlog = "$work/lighttpd-error.log"
 mimetype.assign = (".txt" => "text/plain")
 LIGHTTPD
@@ -170,6 +179,7 @@ for server in $servers; do
 done
 for run in $(seq 1 "$runs"); do
   for load in $loads; do
+    [[ $load == idle ]] && continue
     for server in "${started[@]}"; do
       pid=${server_pid[$server]}
       before=$(cpu_ticks "$pid")
@@ -182,8 +192,41 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
+# The scale check runs once per server, after the loads.
+idle_results="$work/idle.txt"
+if [[ " $loads " == *" idle "* ]]; then
+  for server in "${started[@]}"; do
+    pid=${server_pid[$server]}
+    # nginx serves from its worker process, not the master (h2o's child
+    # processes are helpers: it serves from the process started).
+    worker=""
+    [[ $server == nginx ]] && worker=$(pgrep -P "$pid" | head -n 1 || true)
+    port=${server_url[$server]#http://127.0.0.1:}
+    path=/${port#*/}
+    line=$(python3 bench/peers/idle_conns.py --pid "${worker:-$pid}" \
+      --port "${port%%/*}" --path "$path" --connections "$idle_connections" 2>&1 |
+      tail -n 1 || true)
+    echo "$server idle: $line" >&2
+    echo "$server $line" >>"$idle_results"
+  done
+fi
+
 echo
 machine_line
 echo "Workers per server: $workers; connections: $connections; duration: ${duration}s per load; median of $runs run(s)"
 echo
-python3 bench/peers/table.py --http-targets "$results"
+[[ -f $results ]] && python3 bench/peers/table.py --http-targets "$results"
+if [[ -f $idle_results ]]; then
+  echo
+  echo "| server | idle keep-alive connections | RSS growth per connection | still serving |"
+  echo "|---|---:|---:|---|"
+  while read -r server fields; do
+    declare -A f=()
+    for kv in $fields; do f[${kv%%=*}]=${kv#*=}; done
+    if [[ -n ${f[bytes_per_connection]:-} ]]; then
+      echo "| $server | ${f[connections]} | ${f[bytes_per_connection]} bytes | ${f[still_serving]} |"
+    else
+      echo "| $server | $idle_connections | failed: $fields | - |"
+    fi
+  done <"$idle_results"
+fi
