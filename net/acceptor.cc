@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,7 +43,15 @@ absl::Status Acceptor::Start() {
   if (absl::Status s = loop_->Watch(listen_fd_.get(), EPOLLIN, this); !s.ok()) {
     return s;
   }
-  thread_ = std::thread([this] { loop_->Run(); });
+  thread_ = std::thread([this] {
+    if (options_.batch_scheduling) {
+      // Best effort: SCHED_BATCH needs no privilege, and the acceptor works
+      // (only with more context switches) where a sandbox refuses it.
+      const sched_param param{};
+      (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
+    }
+    loop_->Run();
+  });
   pthread_setname_np(thread_.native_handle(), "eddy-acceptor");
   return absl::OkStatus();
 }

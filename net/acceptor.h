@@ -41,6 +41,12 @@ class Acceptor final : public IoHandler {
     size_t max_connections = 100000;
     absl::Duration min_backoff = absl::Milliseconds(10);
     absl::Duration max_backoff = absl::Milliseconds(500);
+    // Runs the acceptor thread under SCHED_BATCH (same priority, no wakeup
+    // preemption): a connection that arrives while a worker is running on
+    // the acceptor's CPU is accepted when that worker sleeps or its slice
+    // ends, together with every other one that arrived meanwhile, instead
+    // of switching threads for each. See ServerOptions.
+    bool batch_scheduling = true;
   };
 
   // `workers` and `factory` must outlive the acceptor. `open_connections`

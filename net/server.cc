@@ -92,6 +92,7 @@ absl::Status Server::Start() {
   }
   Acceptor::Options acceptor_options;
   acceptor_options.max_connections = options_.max_connections;
+  acceptor_options.batch_scheduling = options_.acceptor_batch_scheduling;
   acceptor_ = std::make_unique<Acceptor>(*std::move(listen_fd),
                                          std::move(workers), *factory_,
                                          acceptor_options, open_connections_);

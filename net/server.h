@@ -34,6 +34,13 @@ struct ServerOptions {
   // Accepted fds waiting per worker; when every inbox is full the acceptor
   // sheds the connection instead of blocking.
   size_t inbox_depth = 4096;
+  // The acceptor thread runs under SCHED_BATCH: it does not preempt a
+  // running worker to accept one connection, but accepts the whole waiting
+  // batch when the CPU is free, and wakes at once on an idle CPU. Where the
+  // acceptor shares a CPU with a worker this saves ~20% of the server's CPU
+  // per short-lived connection (docs/performance.md); turn it off to accept
+  // with the lowest latency on a loaded CPU instead.
+  bool acceptor_batch_scheduling = true;
   ConnectionOptions connection;
   // Stop() lets connections finish for this long, then aborts the rest.
   absl::Duration shutdown_timeout = absl::Seconds(10);

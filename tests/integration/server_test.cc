@@ -1,11 +1,15 @@
 // Server lifecycle and limits over real sockets on 127.0.0.1.
 #include "net/server.h"
 
+#include <dirent.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,6 +30,26 @@ using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::TestClient;
 
 constexpr absl::Duration kDeadline = absl::Seconds(60);
+
+// The scheduling policy of this process's thread named `name`, or -1 if
+// there is none.
+int PolicyOfThreadNamed(const std::string& name) {
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return -1;
+  int policy = -1;
+  while (dirent* entry = ::readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream comm(std::string("/proc/self/task/") + entry->d_name +
+                       "/comm");
+    std::string thread_name;
+    if (std::getline(comm, thread_name) && thread_name == name) {
+      policy = ::sched_getscheduler(std::stoi(entry->d_name));
+      break;
+    }
+  }
+  ::closedir(tasks);
+  return policy;
+}
 
 TEST(Server, PortAlreadyInUseGivesClearError) {
   Server first(LoopbackServerOptions(1), MakeEchoFactory());
@@ -148,6 +172,29 @@ TEST(Server, AcceptedSocketsInheritNoDelayFromTheListener) {
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE(client->ReceiveExactly(2).ok());
   EXPECT_EQ(nodelay.load(), 1);
+}
+
+TEST(Server, AcceptorRunsUnderBatchSchedulingUnlessTurnedOff) {
+  {
+    Server server(LoopbackServerOptions(1), MakeEchoFactory());
+    ASSERT_TRUE(server.Start().ok());
+    // The thread sets its own policy as it starts.
+    EXPECT_TRUE(Eventually(
+        [] { return PolicyOfThreadNamed("eddy-acceptor") == SCHED_BATCH; }));
+    auto client = TestClient::Connect(server.port());
+    ASSERT_TRUE(client.ok());
+    EXPECT_EQ(EchoRoundTrip(*client, "batch", kDeadline).value_or(""), "batch");
+  }
+  ServerOptions options = LoopbackServerOptions(1);
+  options.acceptor_batch_scheduling = false;
+  Server server(options, MakeEchoFactory());
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(
+      Eventually([] { return PolicyOfThreadNamed("eddy-acceptor") != -1; }));
+  EXPECT_EQ(PolicyOfThreadNamed("eddy-acceptor"), SCHED_OTHER);
+  auto client = TestClient::Connect(server.port());
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ(EchoRoundTrip(*client, "other", kDeadline).value_or(""), "other");
 }
 
 TEST(Server, ConnectionRefSendsFromAnotherThreadAndIsSafeWhenStale) {
