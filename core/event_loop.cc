@@ -22,10 +22,11 @@ class EventLoop::WakeupHandler final : public IoHandler {
  public:
   explicit WakeupHandler(EventLoop* loop) : loop_(loop) {}
   void HandleIo(uint32_t /*events*/) override {
+    // One read takes the whole counter (no EFD_SEMAPHORE) and resets it;
+    // a second would only say EAGAIN.
     uint64_t count;
-    while (::read(loop_->wake_fd_.get(), &count, sizeof(count)) ==
-           static_cast<ssize_t>(sizeof(count))) {
-    }
+    [[maybe_unused]] ssize_t n =
+        ::read(loop_->wake_fd_.get(), &count, sizeof(count));
     loop_->wakeup_pending_.store(false, std::memory_order_seq_cst);
   }
 

@@ -16,6 +16,11 @@ namespace {
 // Accepts per wakeup before yielding to the loop (which then serves the
 // ready list again), so Stop is noticed during a connect storm.
 constexpr int kMaxAcceptsPerWakeup = 256;
+// Workers are woken once per accept burst, not per fd, so that an acceptor
+// sharing a CPU with a sleeping worker is not preempted by it after every
+// accept; but at least every this many fds, so that the first of a long
+// burst does not wait for the last.
+constexpr size_t kMaxHandOffsPerWake = 16;
 
 UniqueFd OpenReserveFd() {
   return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -32,6 +37,7 @@ Acceptor::Acceptor(UniqueFd listen_fd, std::vector<Worker*> workers,
       factory_(factory),
       options_(options),
       open_connections_(open_connections),
+      unwoken_(workers_.size(), false),
       backoff_(options.min_backoff) {}
 
 Acceptor::~Acceptor() { Stop(); }
@@ -76,6 +82,11 @@ void Acceptor::HandleIo(uint32_t /*events*/) { AcceptAll(); }
 void Acceptor::HandleReady() { AcceptAll(); }
 
 void Acceptor::AcceptAll() {
+  AcceptBurst();
+  WakeWorkersWithNewConnections();
+}
+
+void Acceptor::AcceptBurst() {
   // While backing off, the timer retries; edges in between change nothing.
   if (backing_off_) return;
   for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
@@ -130,7 +141,14 @@ void Acceptor::Dispatch(int fd) {
   // served (and may read the counter) before this thread runs again.
   accepted_.Add();
   for (size_t k = 0; k < count; ++k) {
-    if (workers_[(first + k) % count]->HandOff(fd)) return;
+    const size_t index = (first + k) % count;
+    if (workers_[index]->QueueHandOff(fd)) {
+      unwoken_[index] = true;
+      if (++unwoken_fds_ >= kMaxHandOffsPerWake) {
+        WakeWorkersWithNewConnections();
+      }
+      return;
+    }
   }
   accepted_.Subtract();
   // Every inbox is full: the workers are far behind, and queueing more
@@ -138,6 +156,15 @@ void Acceptor::Dispatch(int fd) {
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   workers_[first]->CountShed();
   ::close(fd);
+}
+
+void Acceptor::WakeWorkersWithNewConnections() {
+  if (unwoken_fds_ == 0) return;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (unwoken_[i]) workers_[i]->WakeForHandOffs();
+    unwoken_[i] = false;
+  }
+  unwoken_fds_ = 0;
 }
 
 void Acceptor::OnDescriptorsExhausted() {

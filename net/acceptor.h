@@ -67,7 +67,9 @@ class Acceptor final : public IoHandler {
 
  private:
   void AcceptAll();
+  void AcceptBurst();
   void Dispatch(int fd);
+  void WakeWorkersWithNewConnections();
   void OnDescriptorsExhausted();
 
   UniqueFd listen_fd_;
@@ -79,6 +81,9 @@ class Acceptor final : public IoHandler {
   std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
   size_t next_worker_ = 0;
+  // Workers given fds since they were last woken, and how many fds that is.
+  std::vector<bool> unwoken_;
+  size_t unwoken_fds_ = 0;
   bool backing_off_ = false;
   absl::Duration backoff_;
   SingleWriterCounter accepted_;

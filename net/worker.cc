@@ -25,9 +25,14 @@ Worker::~Worker() {
 }
 
 bool Worker::HandOff(int fd) {
+  if (!QueueHandOff(fd)) return false;
+  WakeForHandOffs();
+  return true;
+}
+
+bool Worker::QueueHandOff(int fd) {
   if (!inbox_.push(fd)) return false;
   inbox_pending_.store(true, std::memory_order_seq_cst);
-  loop_.Wake();
   return true;
 }
 

@@ -50,6 +50,11 @@ class Worker final : public WorkSource {
   // Returns false (and keeps ownership with the caller) when the inbox is
   // full.
   bool HandOff(int fd);
+  // Acceptor thread: HandOff without the wake-up, for a burst of accepts
+  // that ends with one WakeForHandOffs(). A worker that is awake anyway may
+  // open the fd before that; a sleeping one is not woken for each fd.
+  bool QueueHandOff(int fd);
+  void WakeForHandOffs() { loop_.Wake(); }
   void CountShed();
 
   // Any thread.
