@@ -38,6 +38,10 @@ ABSL_FLAG(std::string, access_log, "",
           "Common Log Format file ('-' for stdout); empty: off");
 ABSL_FLAG(size_t, max_connections, 100000, "connections open at once");
 ABSL_FLAG(bool, pin, false, "pin worker i to CPU i");
+ABSL_FLAG(absl::Duration, defer_accept, absl::Seconds(1),
+          "accept a connection once its request starts arriving "
+          "(TCP_DEFER_ACCEPT; a silent client is accepted after about this "
+          "long) and read it before registering with epoll; 0 turns it off");
 ABSL_FLAG(absl::Duration, head_timeout, absl::Seconds(10),
           "a request head must arrive within this (else 408)");
 ABSL_FLAG(absl::Duration, body_timeout, absl::Seconds(30),
@@ -141,6 +145,7 @@ int main(int argc, char** argv) {
   options.bind_address = absl::GetFlag(FLAGS_bind);
   options.workers = absl::GetFlag(FLAGS_workers);
   options.pin_workers = absl::GetFlag(FLAGS_pin);
+  options.defer_accept = absl::GetFlag(FLAGS_defer_accept);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.connection.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   options.shutdown_timeout = absl::GetFlag(FLAGS_shutdown_timeout);

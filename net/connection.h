@@ -40,6 +40,11 @@ struct ConnectionOptions {
   // A Close() whose output the peer does not read within this time becomes
   // an Abort(), so a stalled peer cannot hold a connection forever.
   absl::Duration close_linger = absl::Seconds(30);
+  // An accepted connection is read at once, before it is registered with
+  // epoll, because its first bytes are most likely there already (set by
+  // Server from ServerOptions::defer_accept). Where they are not, it costs
+  // one read that says EAGAIN.
+  bool read_on_accept = false;
 };
 
 // Connection is one accepted TCP connection, owned by the worker (and its

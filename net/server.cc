@@ -64,6 +64,10 @@ absl::Status Server::Start() {
   listen_options.backlog = options_.backlog;
   listen_options.tcp_nodelay = options_.tcp_nodelay;
   listen_options.keepalive = options_.keepalive;
+  listen_options.defer_accept = options_.defer_accept;
+  if (options_.defer_accept > absl::ZeroDuration()) {
+    options_.connection.read_on_accept = true;
+  }
   absl::StatusOr<UniqueFd> listen_fd = Listen(*address, listen_options);
   if (!listen_fd.ok()) return listen_fd.status();
   absl::StatusOr<SocketAddress> local =

@@ -28,6 +28,15 @@ struct ServerOptions {
   bool reuse_port = false;
   bool tcp_nodelay = true;
   bool keepalive = false;
+  // For protocols whose clients speak first (HTTP, Redis, echo): above
+  // zero, the kernel hands a connection to the acceptor only once its first
+  // bytes arrived (TCP_DEFER_ACCEPT, whole seconds; a client silent this
+  // long is accepted anyway), and Start() sets connection.read_on_accept so
+  // that the worker reads those bytes before registering the connection
+  // with epoll. A connection that ends with its first answer (HTTP/1.0) then
+  // costs no epoll_ctl and no extra loop iteration. Leave it zero where the
+  // server speaks first.
+  absl::Duration defer_accept = absl::ZeroDuration();
   // Connections open at once, over all workers; above it new ones are
   // closed at once (after ProtocolFactory::OverloadResponse).
   size_t max_connections = 100000;

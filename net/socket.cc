@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -68,6 +69,17 @@ absl::StatusOr<UniqueFd> Listen(const SocketAddress& address,
   }
   if (auto s = SetNoDelay(fd.get(), options.tcp_nodelay); !s.ok()) return s;
   if (auto s = SetKeepAlive(fd.get(), options.keepalive); !s.ok()) return s;
+  if (options.defer_accept > absl::ZeroDuration()) {
+    const int64_t seconds = absl::ToInt64Seconds(
+        absl::Ceil(options.defer_accept, absl::Seconds(1)));
+    if (auto s =
+            SetIntOption(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT,
+                         static_cast<int>(std::min<int64_t>(seconds, 3600)),
+                         "TCP_DEFER_ACCEPT");
+        !s.ok()) {
+      return s;
+    }
+  }
   if (::bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
     const int error = errno;
     if (error == EADDRINUSE) {

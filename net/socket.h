@@ -22,6 +22,10 @@ struct ListenOptions {
   int backlog = 0;
   bool tcp_nodelay = true;
   bool keepalive = false;
+  // Above zero: TCP_DEFER_ACCEPT, rounded up to whole seconds. The kernel
+  // queues a connection for accept only once its first bytes arrived, or
+  // after about this long without any.
+  absl::Duration defer_accept = absl::ZeroDuration();
   // For "::": accept IPv6 only (true) or IPv4-mapped too (false).
   bool ipv6_only = false;
 };

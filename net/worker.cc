@@ -113,15 +113,30 @@ void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler) {
   chunk->generation[offset].store(generation, std::memory_order_release);
   ++open_;
   accepted_.Add();
+  const bool accepted = handler == nullptr;
+  if (accepted && options_.read_on_accept) {
+    // Serve the bytes already waiting first, then register: a connection
+    // that closes with its first answer is never registered at all. Until
+    // then the socket is writable (nothing was sent yet), and epoll_ctl(ADD)
+    // reports whatever arrived or drained after the read.
+    raw->Open(factory_.NewHandler(*raw));
+    raw->HandleReady();
+    if (raw->state_ != Connection::State::kClosed) Register(raw);
+    return;
+  }
   // Register before OnOpen so that a Send in OnOpen can complete normally;
   // the edge for bytes that arrived before registration is reported anyway,
   // because epoll_ctl(ADD) checks the current readiness.
-  if (!loop_.Watch(raw->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, raw).ok()) {
-    raw->CloseNow(CloseReason::kError);
-    return;
+  if (!Register(raw)) return;
+  raw->Open(accepted ? factory_.NewHandler(*raw) : std::move(handler));
+}
+
+bool Worker::Register(Connection* conn) {
+  if (!loop_.Watch(conn->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, conn).ok()) {
+    conn->CloseNow(CloseReason::kError);
+    return false;
   }
-  raw->Open(handler != nullptr ? std::move(handler)
-                               : factory_.NewHandler(*raw));
+  return true;
 }
 
 void Worker::Release(Connection* conn, CloseReason /*reason*/) {

@@ -103,6 +103,8 @@ class Worker final : public WorkSource {
   // `handler` null: the factory makes one.
   void OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler);
   bool AllocateSlot(uint32_t* slot);
+  // Registers `conn` with the loop's epoll; closes it if that fails.
+  bool Register(Connection* conn);
 
   const size_t index_;
   EventLoop& loop_;

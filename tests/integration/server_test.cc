@@ -197,6 +197,32 @@ TEST(Server, AcceptorRunsUnderBatchSchedulingUnlessTurnedOff) {
   EXPECT_EQ(EchoRoundTrip(*client, "other", kDeadline).value_or(""), "other");
 }
 
+TEST(Server, DeferredAcceptServesEarlyLateAndRepeatedClientBytes) {
+  ServerOptions options = LoopbackServerOptions(1);
+  options.defer_accept = absl::Seconds(1);
+  Server server(options, MakeEchoFactory());
+  ASSERT_TRUE(server.Start().ok());
+  // Bytes sent with the connect are read before the connection is
+  // registered; what comes after must still raise an edge.
+  auto early = TestClient::Connect(server.port());
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(EchoRoundTrip(*early, "first", kDeadline).value_or(""), "first");
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(EchoRoundTrip(*early, "second", kDeadline).value_or(""), "second");
+  // A client that waits before its first bytes is accepted when they come.
+  auto late = TestClient::Connect(server.port());
+  ASSERT_TRUE(late.ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(EchoRoundTrip(*late, "late", kDeadline).value_or(""), "late");
+  // One that says nothing is accepted after the deferral and then closed
+  // like any idle connection when the server stops.
+  auto silent = TestClient::Connect(server.port());
+  ASSERT_TRUE(silent.ok());
+  EXPECT_TRUE(Eventually([&] { return server.total_stats().accepted == 3; }));
+  server.Stop();
+  EXPECT_TRUE(silent->WaitForClose(kDeadline));
+}
+
 TEST(Server, ConnectionRefSendsFromAnotherThreadAndIsSafeWhenStale) {
   std::atomic<bool> have_ref{false};
   ConnectionRef ref;
