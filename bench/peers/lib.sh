@@ -69,6 +69,49 @@ p99_ms = d.get("latency_us", {}).get("p99", 0) / 1000
 print("%.0f %.3f %d" % (d["requests_per_sec"], p99_ms, d["requests"]))'
 }
 
+# Counts the server's system calls and context switches while a load runs,
+# when perf is installed (Debian: linux-perf) and allowed:
+#   kernel_counters_start PID; ...load...; kernel_counters_stop COUNT
+# kernel_counters_stop prints "syscalls_per_request switches_per_request",
+# or "- -" without perf.
+kernel_counters_start() {
+  counters_file="$work/counters.txt"
+  rm -f "$counters_file"
+  counters_pid=""
+  command -v perf >/dev/null || return 0
+  local pids
+  pids=$(echo "$1" $(pgrep -P "$1" 2>/dev/null || true) | tr ' ' ',')
+  perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pids" \
+    -o "$counters_file" >/dev/null 2>&1 &
+  counters_pid=$!
+  sleep 0.2  # perf attaches before the load starts
+}
+
+kernel_counters_stop() {
+  if [[ -n $counters_pid ]]; then
+    kill -INT "$counters_pid" 2>/dev/null || true
+    wait "$counters_pid" 2>/dev/null || true
+  fi
+  python3 - "$counters_file" "$1" <<'PY'
+import sys
+counts = {}
+try:
+    for line in open(sys.argv[1]):
+        fields = line.strip().split(",")
+        if len(fields) > 2 and fields[0].isdigit():
+            counts[fields[2]] = int(fields[0])
+except OSError:
+    pass
+requests = max(int(sys.argv[2]), 1)
+syscalls = counts.get("raw_syscalls:sys_enter")
+switches = counts.get("context-switches")
+if syscalls is None or switches is None:
+    print("- -")
+else:
+    print(f"{syscalls / requests:.2f} {switches / requests:.3f}")
+PY
+}
+
 machine_line() {
   echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); kernel $(uname -r)"
 }

@@ -182,12 +182,14 @@ for run in $(seq 1 "$runs"); do
     [[ $load == idle ]] && continue
     for server in "${started[@]}"; do
       pid=${server_pid[$server]}
+      kernel_counters_start "$pid"
       before=$(cpu_ticks "$pid")
       read -r rps p99 requests < <(run_load "$load" "${server_url[$server]}")
       after=$(cpu_ticks "$pid")
+      read -r syscalls switches < <(kernel_counters_stop "$requests")
       cpu_us=$(cpu_per_request "$before" "$after" "$requests")
-      echo "$server $load $rps $p99 $cpu_us" >>"$results"
-      echo "$server $load (run $run): $rps req/s, p99 $p99 ms, $cpu_us us CPU/request" >&2
+      echo "$server $load $rps $p99 $cpu_us $syscalls $switches" >>"$results"
+      echo "$server $load (run $run): $rps req/s, p99 $p99 ms, $cpu_us us CPU/request, $syscalls syscalls/request, $switches switches/request" >&2
     done
   done
 done

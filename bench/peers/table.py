@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Prints the side-by-side table of a bench/peers run.
 
-Input: a file of lines "server load requests_per_s p99_ms cpu_us", one per
-run (p99 may be "-"). Output: a Markdown table of medians over the runs of
+Input: a file of lines "server load requests_per_s p99_ms cpu_us
+[syscalls switches]", one per run (p99 and the last two, per request, may be
+"-"). Output: a Markdown table of medians over the runs of
 each (server, load), with eddy's ratio to each peer; with --http-targets,
 also the verdict on each of eddy's targets against nginx (issue 4).
 """
@@ -17,32 +18,42 @@ args = parser.parse_args()
 
 groups = {}
 for line in open(args.results):
-    server, load, rps, p99, cpu = line.split()
-    groups.setdefault((server, load), []).append((float(rps), p99, float(cpu)))
+    server, load, rps, p99, cpu, *kernel = line.split()
+    groups.setdefault((server, load), []).append(
+        (float(rps), p99, float(cpu), *(kernel or ["-", "-"])))
 
 
-def median_p99(values):
+def median_of(values, digits):
     numbers = [float(v) for v in values if v != "-"]
-    return f"{statistics.median(numbers):.3f}" if numbers else "-"
+    return f"{statistics.median(numbers):.{digits}f}" if numbers else "-"
 
 
 rows = []
+kernel_columns = {}
 for (server, load), runs in groups.items():
     rows.append((server, load, statistics.median(r[0] for r in runs),
-                 median_p99(r[1] for r in runs),
+                 median_of((r[1] for r in runs), 3),
                  statistics.median(r[2] for r in runs)))
+    kernel_columns[(server, load)] = (median_of((r[3] for r in runs), 2),
+                                      median_of((r[4] for r in runs), 3))
+show_kernel = any(v != ("-", "-") for v in kernel_columns.values())
 eddy = {load: (rps, cpu) for server, load, rps, _, cpu in rows if server == "eddy"}
 
 unit = args.unit
+extra_head = " syscalls/req | switches/req |" if show_kernel else ""
 print(f"| server | load | {unit}/s | p99 ms | server CPU us/{unit[:-1]} "
-      f"| eddy {unit}/s ratio | eddy CPU ratio |")
-print("|---|---|---:|---:|---:|---:|---:|")
+      f"| eddy {unit}/s ratio | eddy CPU ratio |{extra_head}")
+print("|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if show_kernel else ""))
 for server, load, rps, p99, cpu in rows:
     ratio_rps = ratio_cpu = "-"
     if server != "eddy" and load in eddy:
         ratio_rps = f"{eddy[load][0] / max(rps, 1):.2f}x"
         ratio_cpu = f"{eddy[load][1] / max(cpu, 1e-9):.2f}x"
-    print(f"| {server} | {load} | {rps:,.0f} | {p99} | {cpu:.2f} | {ratio_rps} | {ratio_cpu} |")
+    extra = ""
+    if show_kernel:
+        syscalls, switches = kernel_columns[(server, load)]
+        extra = f" {syscalls} | {switches} |"
+    print(f"| {server} | {load} | {rps:,.0f} | {p99} | {cpu:.2f} | {ratio_rps} | {ratio_cpu} |{extra}")
 
 if args.http_targets:
     nginx = {load: (rps, cpu) for server, load, rps, _, cpu in rows if server == "nginx"}
