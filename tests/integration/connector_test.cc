@@ -23,23 +23,11 @@ namespace {
 
 using ::eddy::testing::kTestDeadline;
 using ::eddy::testing::LoopbackServerOptions;
+using ::eddy::testing::UnusedLoopbackAddress;
 
 // The worker threads of a client: a WorkerGroup, no listening socket.
 WorkerGroupOptions ClientOptions() {
-  WorkerGroupOptions options;
-  options.workers = 1;
-  return options;
-}
-
-// A loopback address nobody listens on: bind a port, read it, close it.
-SocketAddress UnusedPort() {
-  absl::StatusOr<SocketAddress> address = SocketAddress::Parse("127.0.0.1", 0);
-  EXPECT_TRUE(address.ok());
-  absl::StatusOr<UniqueFd> probe = Listen(*address, ListenOptions{});
-  EXPECT_TRUE(probe.ok());
-  absl::StatusOr<SocketAddress> closed = SocketAddress::LocalOf(probe->get());
-  EXPECT_TRUE(closed.ok());
-  return *closed;
+  return eddy::testing::ClientGroupOptions(1);
 }
 
 // Sends "ping" when connected and reports what comes back.
@@ -80,7 +68,7 @@ TEST(Connector, ConnectsFromAWorkerAndServesTheConnectionWithTheHandler) {
 }
 
 TEST(Connector, RetriesWithBackOffThenReportsFailure) {
-  const SocketAddress closed = UnusedPort();
+  const SocketAddress closed = UnusedLoopbackAddress();
   WorkerGroup client(ClientOptions());
   ASSERT_TRUE(client.Start().ok());
   ConnectOptions options;
@@ -105,7 +93,7 @@ TEST(Connector, RetriesWithBackOffThenReportsFailure) {
 }
 
 TEST(Connector, TellsOfEachFailedAttemptAndStopsWhenAskedTo) {
-  const SocketAddress closed = UnusedPort();
+  const SocketAddress closed = UnusedLoopbackAddress();
   WorkerGroup client(ClientOptions());
   ASSERT_TRUE(client.Start().ok());
   ConnectOptions options;
@@ -186,7 +174,7 @@ class CallsOnClose final : public Handler {
 TEST(Connector, ShuttingDownCancelsConnectsInProgressAndRefusesNewOnes) {
   Server echo(LoopbackServerOptions(1), MakeEchoFactory());
   ASSERT_TRUE(echo.Start().ok());
-  const SocketAddress closed = UnusedPort();
+  const SocketAddress closed = UnusedLoopbackAddress();
   WorkerGroup client(ClientOptions());
   ASSERT_TRUE(client.Start().ok());
   ConnectOptions retry_forever;

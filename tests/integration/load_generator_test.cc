@@ -24,6 +24,7 @@ namespace eddy::load {
 namespace {
 
 using ::eddy::testing::LoopbackServerOptions;
+using ::eddy::testing::UnusedLoopbackAddress;
 
 constexpr int64_t kRequests = 2000;
 
@@ -135,20 +136,9 @@ TEST(LoadGenerator, EchoCountsACorruptingServerAsMismatches) {
             summary->stats.errors_of(ErrorKind::kMismatch));
 }
 
-// A loopback address nobody listens on: bind a port, read it, close it.
-SocketAddress UnusedPort() {
-  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
-  EXPECT_TRUE(any.ok());
-  absl::StatusOr<UniqueFd> probe = Listen(*any, ListenOptions{});
-  EXPECT_TRUE(probe.ok());
-  absl::StatusOr<SocketAddress> address = SocketAddress::LocalOf(probe->get());
-  EXPECT_TRUE(address.ok());
-  return *address;
-}
-
 TEST(LoadGenerator, APortNobodyListensOnGivesConnectErrorsAndTheRunEnds) {
   LoadOptions options;
-  options.address = UnusedPort();
+  options.address = UnusedLoopbackAddress();
   options.connections = 4;
   options.requests = kRequests;
   options.duration = absl::Milliseconds(500);
@@ -165,7 +155,7 @@ TEST(LoadGenerator, APortNobodyListensOnGivesConnectErrorsAndTheRunEnds) {
 TEST(LoadGenerator, ProgramRefusesToStartWhenNothingListens) {
   const std::string command =
       absl::StrCat("timeout 60 ", EDDY_LOAD_PATH, " --port ",
-                   UnusedPort().port(), " --duration 1s 2>&1");
+                   UnusedLoopbackAddress().port(), " --duration 1s 2>&1");
   FILE* pipe = ::popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;

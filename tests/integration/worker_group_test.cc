@@ -20,11 +20,7 @@ using ::eddy::testing::Eventually;
 using ::eddy::testing::kTestDeadline;
 using ::eddy::testing::LoopbackServerOptions;
 
-WorkerGroupOptions TwoWorkers() {
-  WorkerGroupOptions options;
-  options.workers = 2;
-  return options;
-}
+WorkerGroupOptions TwoWorkers() { return eddy::testing::ClientGroupOptions(2); }
 
 TEST(WorkerGroup, StartsItsWorkersAndStopIsIdempotent) {
   WorkerGroup group(TwoWorkers());
