@@ -150,13 +150,23 @@ bool EventLoop::Cancel(TimerId id) {
 }
 
 absl::Status EventLoop::Watch(int fd, uint32_t events, IoHandler* handler) {
+  return Control(EPOLL_CTL_ADD, fd, events, handler);
+}
+
+absl::Status EventLoop::Rewatch(int fd, uint32_t events, IoHandler* handler) {
+  return Control(EPOLL_CTL_MOD, fd, events, handler);
+}
+
+absl::Status EventLoop::Control(int operation, int fd, uint32_t events,
+                                IoHandler* handler) {
   AssertInLoopThread();
   epoll_event event{};
   event.events = events | EPOLLET;
   event.data.ptr = handler;
-  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
-    return absl::InternalError(absl::StrCat(
-        "epoll_ctl(ADD, fd ", fd, ") failed: ", std::strerror(errno)));
+  if (::epoll_ctl(epoll_fd_.get(), operation, fd, &event) != 0) {
+    return absl::InternalError(
+        absl::StrCat("epoll_ctl(", operation == EPOLL_CTL_ADD ? "ADD" : "MOD",
+                     ", fd ", fd, ") failed: ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

@@ -114,6 +114,10 @@ class EventLoop {
   // Registers `fd` with `events` | EPOLLET. `handler` must outlive the
   // registration. Loop thread only.
   absl::Status Watch(int fd, uint32_t events, IoHandler* handler);
+  // Changes the events and the handler of a watched `fd` (epoll_ctl MOD),
+  // e.g. to hand a registration over to a new owner. The current readiness
+  // is reported again, as after Watch. Loop thread only.
+  absl::Status Rewatch(int fd, uint32_t events, IoHandler* handler);
   // Removes `fd` (before closing it, if it may have been dup'ed).
   void Unwatch(int fd);
 
@@ -152,6 +156,9 @@ class EventLoop {
 
   class WakeupHandler;
 
+  // epoll_ctl ADD or MOD of `fd` for `events` | EPOLLET.
+  absl::Status Control(int operation, int fd, uint32_t events,
+                       IoHandler* handler);
   int ComputeTimeoutMs();
   bool HasExternalWork() const;
   void RunReadyList();

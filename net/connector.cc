@@ -10,28 +10,68 @@
 #include "absl/strings/str_cat.h"
 #include "core/event_loop.h"
 #include "core/unique_fd.h"
+#include "net/socket.h"
 #include "net/worker.h"
 
 namespace eddy {
 namespace {
 
 // One connect in progress, on the worker's loop. Owns itself: it is freed
-// after the iteration in which it succeeded or gave up.
-class PendingConnect final : public IoHandler {
+// after the iteration in which it succeeded or gave up. The worker knows it
+// as a PendingConnection while it runs, to cancel it on shutdown.
+class PendingConnect final : public IoHandler, public PendingConnection {
  public:
-  PendingConnect(Worker& worker, const SocketAddress& address,
-                 ConnectOptions options,
-                 absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
-                 absl::AnyInvocable<void(absl::Status)> on_failure)
+  PendingConnect(
+      Worker& worker, const SocketAddress& address, ConnectOptions options,
+      absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
+      absl::AnyInvocable<void(absl::Status)> on_failure,
+      absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed)
       : worker_(worker),
         loop_(worker.loop()),
         address_(address),
         options_(options),
         make_handler_(std::move(make_handler)),
         on_failure_(std::move(on_failure)),
+        on_attempt_failed_(std::move(on_attempt_failed)),
         backoff_(options.initial_backoff) {}
 
+  void Start() {
+    if (worker_.shutting_down()) {
+      on_failure_(Cancelled());
+      Finish();
+      return;
+    }
+    worker_.AddPending(this);
+    tracked_ = true;
+    Attempt();
+  }
+
+  void HandleIo(uint32_t events) override {
+    if (!watching_ || (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
+    int error = 0;
+    socklen_t length = sizeof(error);
+    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+      error = errno;
+    }
+    if (error == 0) {
+      Connected(/*registered=*/true);
+    } else if (error != EINPROGRESS) {
+      Failed(ConnectError(error));
+    }
+  }
+
+  void CancelForShutdown() override {
+    tracked_ = false;  // the worker forgot it already
+    StopAttempt();
+    if (retry_.valid()) loop_.Cancel(retry_);
+    retry_ = {};
+    on_failure_(Cancelled());
+    Finish();
+  }
+
+ private:
   void Attempt() {
+    retry_ = {};
     ++attempts_;
     fd_.reset(::socket(address_.family(),
                        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -40,15 +80,20 @@ class PendingConnect final : public IoHandler {
           absl::StrCat("socket() failed: ", std::strerror(errno))));
       return;
     }
+    if (options_.tcp_nodelay) (void)SetNoDelay(fd_.get(), true);
     if (::connect(fd_.get(), address_.sockaddr_ptr(), address_.length()) == 0) {
-      Connected();
+      Connected(/*registered=*/false);
       return;
     }
     if (errno != EINPROGRESS) {
       Failed(ConnectError(errno));
       return;
     }
-    if (absl::Status s = loop_.Watch(fd_.get(), EPOLLOUT, this); !s.ok()) {
+    // Registered for everything a connection waits for, so that the
+    // registration can be handed over to it (one MOD, not DEL + ADD).
+    if (absl::Status s =
+            loop_.Watch(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+        !s.ok()) {
       Failed(s);
       return;
     }
@@ -60,46 +105,54 @@ class PendingConnect final : public IoHandler {
     });
   }
 
-  void HandleIo(uint32_t /*events*/) override {
-    if (!watching_) return;
-    int error = 0;
-    socklen_t length = sizeof(error);
-    ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length);
-    if (error == 0) {
-      Connected();
-    } else if (error != EINPROGRESS) {
-      Failed(ConnectError(error));
-    }
-  }
-
- private:
   absl::Status ConnectError(int error) const {
     return absl::UnavailableError(absl::StrCat(
         "connect to ", address_.ToString(), " failed: ", std::strerror(error)));
   }
 
+  absl::Status Cancelled() const {
+    return absl::CancelledError(
+        absl::StrCat("connect to ", address_.ToString(),
+                     " cancelled: the worker is shutting down"));
+  }
+
+  // Ends the current attempt's timer; its socket stays in fd_.
   void StopWatching() {
-    if (watching_) loop_.Unwatch(fd_.get());
     watching_ = false;
     if (timeout_.valid()) loop_.Cancel(timeout_);
     timeout_ = {};
   }
 
-  void Connected() {
+  // Abandons the current attempt. Closing the socket drops its epoll
+  // registration (it is never dup'ed), so no Unwatch is needed.
+  void StopAttempt() {
     StopWatching();
-    worker_.Adopt(std::move(fd_), make_handler_());
+    fd_.reset();
+  }
+
+  void Forget() {
+    if (tracked_) worker_.RemovePending(this);
+    tracked_ = false;
+  }
+
+  void Connected(bool registered) {
+    StopWatching();
+    Forget();
+    worker_.Adopt(std::move(fd_), make_handler_(), registered);
     Finish();
   }
 
   void Failed(absl::Status status) {
-    StopWatching();
-    fd_.reset();
-    if (options_.max_attempts == 0 || attempts_ < options_.max_attempts) {
+    StopAttempt();
+    const bool attempts_left =
+        options_.max_attempts == 0 || attempts_ < options_.max_attempts;
+    if (attempts_left && (!on_attempt_failed_ || on_attempt_failed_(status))) {
       const absl::Duration wait = backoff_;
       backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-      loop_.RunAfter(wait, [this] { Attempt(); });
+      retry_ = loop_.RunAfter(wait, [this] { Attempt(); });
       return;
     }
+    Forget();
     on_failure_(std::move(status));
     Finish();
   }
@@ -114,11 +167,14 @@ class PendingConnect final : public IoHandler {
   const ConnectOptions options_;
   absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler_;
   absl::AnyInvocable<void(absl::Status)> on_failure_;
+  absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed_;
   UniqueFd fd_;
   TimerId timeout_;
+  TimerId retry_;
   absl::Duration backoff_;
   int attempts_ = 0;
   bool watching_ = false;
+  bool tracked_ = false;
 };
 
 }  // namespace
@@ -126,10 +182,15 @@ class PendingConnect final : public IoHandler {
 void Connect(Worker& worker, const SocketAddress& address,
              ConnectOptions options,
              absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
-             absl::AnyInvocable<void(absl::Status)> on_failure) {
-  auto* pending = new PendingConnect(
-      worker, address, options, std::move(make_handler), std::move(on_failure));
-  worker.loop().RunInLoop([pending] { pending->Attempt(); });
+             absl::AnyInvocable<void(absl::Status)> on_failure,
+             absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed) {
+  // Owned by the task until it runs, so that a task dropped with a stopped
+  // loop frees it.
+  auto pending = std::make_unique<PendingConnect>(
+      worker, address, options, std::move(make_handler), std::move(on_failure),
+      std::move(on_attempt_failed));
+  worker.loop().RunInLoop(
+      [pending = std::move(pending)]() mutable { pending.release()->Start(); });
 }
 
 }  // namespace eddy

@@ -1,61 +1,36 @@
 #include "net/server.h"
 
-#include <condition_variable>
-#include <csignal>
-#include <mutex>
 #include <utility>
 
 namespace eddy {
 namespace {
 
-// Counts workers whose connections have all closed. std primitives, not
-// absl's: TSan sees through these (Debian's Abseil is not TSan-annotated).
-class DrainTracker {
- public:
-  explicit DrainTracker(size_t workers) : remaining_(workers) {}
-  void WorkerDrained() {
-    std::lock_guard lock(mutex_);
-    --remaining_;
-    drained_.notify_all();
+// When the kernel defers accepts until the first bytes arrived, the workers
+// read them before registering the connection.
+ServerOptions WithReadOnAccept(ServerOptions options) {
+  if (options.defer_accept > absl::ZeroDuration()) {
+    options.connection.read_on_accept = true;
   }
-  bool WaitUntil(absl::Time deadline) {
-    std::unique_lock lock(mutex_);
-    return drained_.wait_until(lock, absl::ToChronoTime(deadline),
-                               [this] { return remaining_ == 0; });
-  }
-  void Wait() {
-    std::unique_lock lock(mutex_);
-    drained_.wait(lock, [this] { return remaining_ == 0; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable drained_;
-  size_t remaining_;
-};
+  return options;
+}
 
 }  // namespace
 
 Server::Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory)
-    : options_(std::move(options)), factory_(std::move(factory)) {}
+    : options_(WithReadOnAccept(std::move(options))),
+      factory_(std::move(factory)),
+      group_(options_, factory_.get()) {}
 
 Server::~Server() { Stop(); }
 
 absl::Status Server::Start() {
-  if (running_) return absl::FailedPreconditionError("server already started");
-  if (options_.connection.low_water_mark >
-      options_.connection.high_water_mark) {
-    return absl::InvalidArgumentError(
-        "connection.low_water_mark must not exceed high_water_mark");
+  if (acceptor_ != nullptr) {
+    return absl::FailedPreconditionError("server already started");
   }
-  if (options_.inbox_depth == 0 || options_.max_connections == 0) {
-    return absl::InvalidArgumentError(
-        "inbox_depth and max_connections must be at least 1");
+  if (options_.max_connections == 0) {
+    return absl::InvalidArgumentError("max_connections must be at least 1");
   }
-  // A peer that resets while we sendfile() would otherwise kill the process;
-  // send() already passes MSG_NOSIGNAL.
-  std::signal(SIGPIPE, SIG_IGN);
-
+  // Listen before any thread starts, so that a busy port fails fast.
   absl::StatusOr<SocketAddress> address =
       SocketAddress::Parse(options_.bind_address, options_.port);
   if (!address.ok()) return address.status();
@@ -65,9 +40,6 @@ absl::Status Server::Start() {
   listen_options.tcp_nodelay = options_.tcp_nodelay;
   listen_options.keepalive = options_.keepalive;
   listen_options.defer_accept = options_.defer_accept;
-  if (options_.defer_accept > absl::ZeroDuration()) {
-    options_.connection.read_on_accept = true;
-  }
   absl::StatusOr<UniqueFd> listen_fd = Listen(*address, listen_options);
   if (!listen_fd.ok()) return listen_fd.status();
   absl::StatusOr<SocketAddress> local =
@@ -75,95 +47,23 @@ absl::Status Server::Start() {
   if (!local.ok()) return local.status();
   local_address_ = *local;
 
-  WorkerPool::Options pool_options;
-  pool_options.threads = options_.workers;
-  pool_options.pin_threads = options_.pin_workers;
-  absl::StatusOr<std::unique_ptr<WorkerPool>> pool =
-      WorkerPool::Create(pool_options);
-  if (!pool.ok()) return pool.status();
-  pool_ = *std::move(pool);
-  std::vector<Worker*> workers;
-  for (size_t i = 0; i < pool_->size(); ++i) {
-    workers_.push_back(std::make_unique<Worker>(
-        i, pool_->loop(i), *factory_, options_.connection, options_.inbox_depth,
-        open_connections_));
-    pool_->loop(i).AddWorkSource(workers_.back().get());
-    workers.push_back(workers_.back().get());
-  }
-  if (absl::Status s = pool_->Start(); !s.ok()) {
-    pool_->Stop();
-    return s;
-  }
+  if (absl::Status s = group_.Start(); !s.ok()) return s;
   Acceptor::Options acceptor_options;
   acceptor_options.max_connections = options_.max_connections;
   acceptor_options.batch_scheduling = options_.acceptor_batch_scheduling;
-  acceptor_ = std::make_unique<Acceptor>(*std::move(listen_fd),
-                                         std::move(workers), *factory_,
-                                         acceptor_options, open_connections_);
+  acceptor_ = std::make_unique<Acceptor>(
+      *std::move(listen_fd), group_.workers(), *factory_, acceptor_options,
+      group_.open_connections());
   if (absl::Status s = acceptor_->Start(); !s.ok()) {
-    pool_->Stop();
+    group_.Stop();
     return s;
   }
-  running_ = true;
   return absl::OkStatus();
 }
 
 void Server::Stop() {
-  if (!running_) return;
-  running_ = false;
-  acceptor_->Stop();
-
-  // Ask each worker to wind its connections down, then wait for them to
-  // close by themselves, up to the deadline.
-  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
-  auto tracker = std::make_shared<DrainTracker>(workers_.size());
-  for (auto& worker : workers_) {
-    Worker* w = worker.get();
-    w->loop().Post([w, tracker] {
-      w->RunPendingWork();
-      w->BeginShutdown();
-      if (w->open_count() == 0) {
-        tracker->WorkerDrained();
-        return;
-      }
-      // Poll the count on the worker's own timer: no cross-thread state.
-      auto poll = std::make_shared<TimerId>();
-      *poll = w->loop().RunEvery(absl::Milliseconds(5), [w, tracker, poll] {
-        if (w->open_count() != 0) return;
-        w->loop().Cancel(*poll);
-        tracker->WorkerDrained();
-      });
-    });
-  }
-  if (!tracker->WaitUntil(deadline)) {
-    for (auto& worker : workers_) {
-      Worker* w = worker.get();
-      w->loop().Post([w] { w->AbortAll(CloseReason::kServerStopping); });
-    }
-    tracker->Wait();
-  }
-  pool_->Stop();
-  for (auto& worker : workers_) worker->CloseQueuedFds();
-}
-
-std::vector<WorkerStats> Server::stats() const {
-  std::vector<WorkerStats> result;
-  for (const auto& worker : workers_) result.push_back(worker->stats());
-  return result;
-}
-
-WorkerStats Server::total_stats() const {
-  WorkerStats total;
-  for (const auto& worker : workers_) {
-    const WorkerStats s = worker->stats();
-    total.accepted += s.accepted;
-    total.active += s.active;
-    total.closed += s.closed;
-    total.shed += s.shed;
-    total.bytes_in += s.bytes_in;
-    total.bytes_out += s.bytes_out;
-  }
-  return total;
+  if (acceptor_ != nullptr) acceptor_->Stop();
+  group_.Stop();
 }
 
 AcceptorStats Server::acceptor_stats() const {

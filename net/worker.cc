@@ -6,7 +6,7 @@
 
 namespace eddy {
 
-Worker::Worker(size_t index, EventLoop& loop, ProtocolFactory& factory,
+Worker::Worker(size_t index, EventLoop& loop, ProtocolFactory* factory,
                const ConnectionOptions& options, size_t inbox_depth,
                std::atomic<int64_t>& open_connections)
     : index_(index),
@@ -72,7 +72,9 @@ bool Worker::HasPendingWork() const {
 void Worker::RunPendingWork() {
   // Clear first: a push that lands during the drain sets it again.
   inbox_pending_.store(false, std::memory_order_seq_cst);
-  inbox_.consume_all([this](int fd) { OpenConnection(UniqueFd(fd), nullptr); });
+  inbox_.consume_all([this](int fd) {
+    OpenConnection(UniqueFd(fd), nullptr, /*registered=*/false);
+  });
 }
 
 bool Worker::AllocateSlot(uint32_t* slot) {
@@ -90,12 +92,26 @@ bool Worker::AllocateSlot(uint32_t* slot) {
   return true;
 }
 
-void Worker::Adopt(UniqueFd fd, std::unique_ptr<Handler> handler) {
+void Worker::Adopt(UniqueFd fd, std::unique_ptr<Handler> handler,
+                   bool registered) {
   open_connections_.fetch_add(1, std::memory_order_relaxed);
-  OpenConnection(std::move(fd), std::move(handler));
+  OpenConnection(std::move(fd), std::move(handler), registered);
 }
 
-void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler) {
+void Worker::AddPending(PendingConnection* pending) {
+  pending->pending_index_ = pending_.size();
+  pending_.push_back(pending);
+}
+
+void Worker::RemovePending(PendingConnection* pending) {
+  const size_t index = pending->pending_index_;
+  pending_[index] = pending_.back();
+  pending_[index]->pending_index_ = index;
+  pending_.pop_back();
+}
+
+void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler,
+                            bool registered) {
   uint32_t slot;
   if (!AllocateSlot(&slot)) {
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
@@ -119,20 +135,24 @@ void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler) {
     // that closes with its first answer is never registered at all. Until
     // then the socket is writable (nothing was sent yet), and epoll_ctl(ADD)
     // reports whatever arrived or drained after the read.
-    raw->Open(factory_.NewHandler(*raw));
+    raw->Open(factory_->NewHandler(*raw));
     raw->HandleReady();
-    if (raw->state_ != Connection::State::kClosed) Register(raw);
+    if (raw->state_ != Connection::State::kClosed) Register(raw, false);
     return;
   }
   // Register before OnOpen so that a Send in OnOpen can complete normally;
   // the edge for bytes that arrived before registration is reported anyway,
-  // because epoll_ctl(ADD) checks the current readiness.
-  if (!Register(raw)) return;
-  raw->Open(accepted ? factory_.NewHandler(*raw) : std::move(handler));
+  // because epoll_ctl(ADD) and (MOD) check the current readiness.
+  if (!Register(raw, registered)) return;
+  raw->Open(accepted ? factory_->NewHandler(*raw) : std::move(handler));
 }
 
-bool Worker::Register(Connection* conn) {
-  if (!loop_.Watch(conn->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, conn).ok()) {
+bool Worker::Register(Connection* conn, bool already_watched) {
+  constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+  const absl::Status watched = already_watched
+                                   ? loop_.Rewatch(conn->fd(), kEvents, conn)
+                                   : loop_.Watch(conn->fd(), kEvents, conn);
+  if (!watched.ok()) {
     conn->CloseNow(CloseReason::kError);
     return false;
   }
@@ -156,6 +176,12 @@ void Worker::Release(Connection* conn, CloseReason /*reason*/) {
 }
 
 void Worker::BeginShutdown() {
+  shutting_down_ = true;
+  // Cancelled connects are forgotten here, not through RemovePending, and
+  // none can start once shutting_down_ is set.
+  std::vector<PendingConnection*> pending;
+  pending.swap(pending_);
+  for (PendingConnection* connect : pending) connect->CancelForShutdown();
   for (uint32_t slot = 0; slot < next_unused_slot_; ++slot) {
     Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
     Connection* conn = chunk->connection[slot & (kChunkSize - 1)].get();

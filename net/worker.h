@@ -28,10 +28,27 @@ struct WorkerStats {
   uint64_t bytes_out = 0;
 };
 
+// A connect in progress on a worker (net/connector.cc), not yet a
+// connection. The worker tracks it so that shutting down ends it: nothing
+// may outlive the loop, and no connection may open once the drain began.
+class PendingConnection {
+ public:
+  // Loop thread: give up at once; the connect's failure callback gets
+  // absl::CancelledError. The worker has already forgotten it.
+  virtual void CancelForShutdown() = 0;
+
+ protected:
+  ~PendingConnection() = default;
+
+ private:
+  friend class Worker;
+  size_t pending_index_ = 0;
+};
+
 // Worker is the net-layer side of one worker thread: the inbox of accepted
 // fds (a boost::lockfree::spsc_queue filled by the acceptor), the table of
-// the connections it owns, and its counters. It runs on one EventLoop of the
-// WorkerPool as a WorkSource.
+// the connections it owns, the connects in progress, and its counters. It
+// runs on one EventLoop of the WorkerGroup as a WorkSource.
 //
 // Threading: HandOff and CountShed are called only by the acceptor thread
 // (the queue's single producer). stats(), IsAlive() and ConnectionRef calls
@@ -39,7 +56,9 @@ struct WorkerStats {
 // thread.
 class Worker final : public WorkSource {
  public:
-  Worker(size_t index, EventLoop& loop, ProtocolFactory& factory,
+  // `factory` makes the handlers of handed-off fds; it may be null when
+  // nothing is ever handed off (every connection is Adopted).
+  Worker(size_t index, EventLoop& loop, ProtocolFactory* factory,
          const ConnectionOptions& options, size_t inbox_depth,
          std::atomic<int64_t>& open_connections);
   ~Worker();
@@ -68,9 +87,20 @@ class Worker final : public WorkSource {
   size_t open_count() const { return open_; }
   // Loop thread: makes `fd` (a connected, non-blocking socket) one of this
   // worker's connections, served by `handler` instead of the factory's.
-  // Used by Connect (net/connector.h) for outgoing connections.
-  void Adopt(UniqueFd fd, std::unique_ptr<Handler> handler);
-  // Loop thread: asks every handler to finish (Handler::OnServerStopping).
+  // Used by Connect (net/connector.h) for outgoing connections. With
+  // `registered`, `fd` is already watched by this loop for
+  // IN|OUT|RDHUP (edge-triggered) and the registration is handed over to
+  // the connection: one epoll_ctl(MOD) instead of a DEL and an ADD.
+  void Adopt(UniqueFd fd, std::unique_ptr<Handler> handler,
+             bool registered = false);
+  // Loop thread: `pending` runs until it calls RemovePending or the worker
+  // shuts down (then its CancelForShutdown is called).
+  void AddPending(PendingConnection* pending);
+  void RemovePending(PendingConnection* pending);
+  // Loop thread: true once BeginShutdown ran; no connection may open.
+  bool shutting_down() const { return shutting_down_; }
+  // Loop thread: cancels the connects in progress and asks every handler
+  // to finish (Handler::OnServerStopping).
   void BeginShutdown();
   // Loop thread: aborts every connection still open.
   void AbortAll(CloseReason reason);
@@ -101,14 +131,16 @@ class Worker final : public WorkSource {
   };
 
   // `handler` null: the factory makes one.
-  void OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler);
+  void OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler,
+                      bool registered);
   bool AllocateSlot(uint32_t* slot);
-  // Registers `conn` with the loop's epoll; closes it if that fails.
-  bool Register(Connection* conn);
+  // Registers `conn` with the loop's epoll (or, when its fd is watched
+  // already, points the registration at it); closes it if that fails.
+  bool Register(Connection* conn, bool already_watched);
 
   const size_t index_;
   EventLoop& loop_;
-  ProtocolFactory& factory_;
+  ProtocolFactory* const factory_;
   const ConnectionOptions& options_;
   std::atomic<int64_t>& open_connections_;  // server-wide, for the cap
   boost::lockfree::spsc_queue<int> inbox_;
@@ -119,6 +151,8 @@ class Worker final : public WorkSource {
   std::atomic<bool> inbox_pending_{false};
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
   std::vector<uint32_t> free_slots_;
+  std::vector<PendingConnection*> pending_;
+  bool shutting_down_ = false;
   uint32_t next_unused_slot_ = 0;
   size_t open_ = 0;
   uint64_t next_id_ = 1;

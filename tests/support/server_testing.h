@@ -3,9 +3,13 @@
 
 #include <cstddef>
 
+#include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "net/address.h"
 #include "net/server.h"
+#include "net/socket.h"
+#include "net/worker_group.h"
 
 namespace eddy::testing {
 
@@ -20,6 +24,26 @@ inline ServerOptions LoopbackServerOptions(size_t workers) {
   options.port = 0;
   options.workers = workers;
   return options;
+}
+
+// Options for a client's WorkerGroup (no listener) with `workers` workers.
+inline WorkerGroupOptions ClientGroupOptions(size_t workers) {
+  WorkerGroupOptions options;
+  options.workers = workers;
+  return options;
+}
+
+// A loopback address nobody listens on: bind a free port, read its number,
+// close it. (Another process could take it meanwhile; on loopback in a test
+// run that does not happen in practice.)
+inline SocketAddress UnusedLoopbackAddress() {
+  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
+  if (!any.ok()) return SocketAddress();
+  absl::StatusOr<UniqueFd> listener = Listen(*any, ListenOptions{});
+  if (!listener.ok()) return SocketAddress();
+  absl::StatusOr<SocketAddress> address =
+      SocketAddress::LocalOf(listener->get());
+  return address.ok() ? *address : SocketAddress();
 }
 
 // Polls `condition` until it holds or `timeout` passes; returns whether it

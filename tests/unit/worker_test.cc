@@ -19,7 +19,7 @@ TEST(Worker, HandOffFillsTheInboxThenRefusesAndTheLoopOpensWhatWasQueued) {
   auto factory = MakeEchoFactory();
   ConnectionOptions options;
   std::atomic<int64_t> open{0};
-  Worker worker(0, **loop, *factory, options, /*inbox_depth=*/4, open);
+  Worker worker(0, **loop, factory.get(), options, /*inbox_depth=*/4, open);
   (*loop)->AddWorkSource(&worker);
 
   int peers[5];
@@ -66,7 +66,7 @@ TEST(Worker, ManyHandOffsFromAnotherThreadAreAllOpened) {
   auto factory = MakeEchoFactory();
   ConnectionOptions options;
   std::atomic<int64_t> open{0};
-  Worker worker(0, **loop, *factory, options, 64, open);
+  Worker worker(0, **loop, factory.get(), options, 64, open);
   (*loop)->AddWorkSource(&worker);
   std::thread thread([&] { (*loop)->Run(); });
   constexpr int kHandOffs = 2000;

@@ -1,0 +1,144 @@
+#include "net/worker_group.h"
+
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <utility>
+
+namespace eddy {
+namespace {
+
+// Counts workers whose connections have all closed. std primitives, not
+// absl's: TSan sees through these (Debian's Abseil is not TSan-annotated).
+class DrainTracker {
+ public:
+  explicit DrainTracker(size_t workers) : remaining_(workers) {}
+  void WorkerDrained() {
+    std::lock_guard lock(mutex_);
+    --remaining_;
+    drained_.notify_all();
+  }
+  bool WaitUntil(absl::Time deadline) {
+    std::unique_lock lock(mutex_);
+    return drained_.wait_until(lock, absl::ToChronoTime(deadline),
+                               [this] { return remaining_ == 0; });
+  }
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    drained_.wait(lock, [this] { return remaining_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  size_t remaining_;
+};
+
+}  // namespace
+
+WorkerGroup::WorkerGroup(WorkerGroupOptions options, ProtocolFactory* factory)
+    : options_(std::move(options)), factory_(factory) {}
+
+WorkerGroup::~WorkerGroup() { Stop(); }
+
+absl::Status WorkerGroup::Start() {
+  if (pool_ != nullptr) {
+    return absl::FailedPreconditionError("worker group already started");
+  }
+  if (options_.connection.low_water_mark >
+      options_.connection.high_water_mark) {
+    return absl::InvalidArgumentError(
+        "connection.low_water_mark must not exceed high_water_mark");
+  }
+  if (options_.inbox_depth == 0) {
+    return absl::InvalidArgumentError("inbox_depth must be at least 1");
+  }
+  // A peer that resets while we sendfile() would otherwise kill the process;
+  // send() already passes MSG_NOSIGNAL.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  WorkerPool::Options pool_options;
+  pool_options.threads = options_.workers;
+  pool_options.pin_threads = options_.pin_workers;
+  absl::StatusOr<std::unique_ptr<WorkerPool>> pool =
+      WorkerPool::Create(pool_options);
+  if (!pool.ok()) return pool.status();
+  pool_ = *std::move(pool);
+  for (size_t i = 0; i < pool_->size(); ++i) {
+    workers_.push_back(std::make_unique<Worker>(
+        i, pool_->loop(i), factory_, options_.connection, options_.inbox_depth,
+        open_connections_));
+    pool_->loop(i).AddWorkSource(workers_.back().get());
+  }
+  if (absl::Status s = pool_->Start(); !s.ok()) {
+    pool_->Stop();
+    return s;
+  }
+  running_ = true;
+  return absl::OkStatus();
+}
+
+void WorkerGroup::Stop() {
+  if (!running_) return;
+  running_ = false;
+
+  // Ask each worker to wind its connections down, then wait for them to
+  // close by themselves, up to the deadline.
+  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
+  auto tracker = std::make_shared<DrainTracker>(workers_.size());
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->loop().Post([w, tracker] {
+      w->RunPendingWork();
+      w->BeginShutdown();
+      if (w->open_count() == 0) {
+        tracker->WorkerDrained();
+        return;
+      }
+      // Poll the count on the worker's own timer: no cross-thread state.
+      auto poll = std::make_shared<TimerId>();
+      *poll = w->loop().RunEvery(absl::Milliseconds(5), [w, tracker, poll] {
+        if (w->open_count() != 0) return;
+        w->loop().Cancel(*poll);
+        tracker->WorkerDrained();
+      });
+    });
+  }
+  if (!tracker->WaitUntil(deadline)) {
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      w->loop().Post([w] { w->AbortAll(CloseReason::kServerStopping); });
+    }
+    tracker->Wait();
+  }
+  pool_->Stop();
+  for (auto& worker : workers_) worker->CloseQueuedFds();
+}
+
+std::vector<Worker*> WorkerGroup::workers() const {
+  std::vector<Worker*> result;
+  for (const auto& worker : workers_) result.push_back(worker.get());
+  return result;
+}
+
+std::vector<WorkerStats> WorkerGroup::stats() const {
+  std::vector<WorkerStats> result;
+  for (const auto& worker : workers_) result.push_back(worker->stats());
+  return result;
+}
+
+WorkerStats WorkerGroup::total_stats() const {
+  WorkerStats total;
+  for (const auto& worker : workers_) {
+    const WorkerStats s = worker->stats();
+    total.accepted += s.accepted;
+    total.active += s.active;
+    total.closed += s.closed;
+    total.shed += s.shed;
+    total.bytes_in += s.bytes_in;
+    total.bytes_out += s.bytes_out;
+  }
+  return total;
+}
+
+}  // namespace eddy

@@ -1,0 +1,90 @@
+#ifndef EDDY_NET_WORKER_GROUP_H_
+#define EDDY_NET_WORKER_GROUP_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/event_loop.h"
+#include "core/worker_pool.h"
+#include "net/connection.h"
+#include "net/protocol.h"
+#include "net/worker.h"
+
+namespace eddy {
+
+// What a WorkerGroup can be told, with safe defaults. ServerOptions extends
+// it with the listening side.
+struct WorkerGroupOptions {
+  size_t workers = 0;  // 0: one per online CPU
+  bool pin_workers = false;
+  // Accepted fds waiting per worker; when every inbox is full the acceptor
+  // sheds the connection instead of blocking.
+  size_t inbox_depth = 4096;
+  ConnectionOptions connection;
+  // Stop() lets connections finish for this long, then aborts the rest.
+  absl::Duration shutdown_timeout = absl::Seconds(10);
+};
+
+// WorkerGroup is the worker side of eddy: N worker threads, each an
+// edge-triggered EventLoop with a Worker that owns the connections opened on
+// it, the count of open connections over all of them, their counters, and
+// the graceful stop. A Server is a WorkerGroup plus an Acceptor; a client
+// program (a load generator, a crawler) uses a WorkerGroup alone and opens
+// its connections with Connect (net/connector.h) on worker(i).
+//
+// The ProtocolFactory makes the handlers of connections handed off by an
+// Acceptor (Worker::HandOff). A group whose connections all come from
+// Connect or Worker::Adopt, which name their own handler, passes none.
+//
+// Threading: Start and Stop are called from the owning thread (never from a
+// worker or a handler). worker(i), loop(i), stats(), total_stats() and
+// open_connections() are safe from any thread after Start returned OK;
+// what may be done with a Worker or EventLoop from another thread is said
+// in their headers (EventLoop::Post, Connect).
+class WorkerGroup {
+ public:
+  // `factory` (may be null, see above) must outlive the group.
+  explicit WorkerGroup(WorkerGroupOptions options,
+                       ProtocolFactory* factory = nullptr);
+  ~WorkerGroup();  // Stop()s if running.
+  WorkerGroup(const WorkerGroup&) = delete;
+  WorkerGroup& operator=(const WorkerGroup&) = delete;
+
+  // Checks the options, creates the loops and Workers and starts the
+  // threads; returns once every loop runs.
+  absl::Status Start();
+
+  // Graceful stop: cancels the connects in progress, asks every handler to
+  // finish (Handler::OnServerStopping), waits until the connections closed
+  // or shutdown_timeout passed, aborts the rest, and joins every thread.
+  // Idempotent; a no-op before Start.
+  void Stop();
+
+  size_t size() const { return workers_.size(); }
+  Worker& worker(size_t i) const { return *workers_[i]; }
+  EventLoop& loop(size_t i) const { return pool_->loop(i); }
+  // The Workers in index order, e.g. for an Acceptor to hand off to.
+  std::vector<Worker*> workers() const;
+  std::vector<WorkerStats> stats() const;
+  WorkerStats total_stats() const;
+  const WorkerGroupOptions& options() const { return options_; }
+  // Connections open now over all workers, counted from the hand-off (or
+  // Adopt) to the close; an Acceptor caps it at max_connections.
+  std::atomic<int64_t>& open_connections() { return open_connections_; }
+
+ private:
+  const WorkerGroupOptions options_;
+  ProtocolFactory* const factory_;
+  std::atomic<int64_t> open_connections_{0};
+  std::unique_ptr<WorkerPool> pool_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool running_ = false;
+};
+
+}  // namespace eddy
+
+#endif  // EDDY_NET_WORKER_GROUP_H_
