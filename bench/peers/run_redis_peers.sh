@@ -4,7 +4,8 @@
 #
 #   bench/peers/run_redis_peers.sh [--install] [--requests 200000] [--workers 1]
 #
-# Prints requests/s per command for each server and eddy's ratio. With 2+
+# Prints requests/s and the server's CPU time per request (user+sys from
+# /proc) per command for each server, and eddy's ratios. With 2+
 # CPUs each server is pinned to CPU 0 and redis-benchmark to CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,29 +30,38 @@ source bench/peers/lib.sh
 ensure_built eddy-redis
 results="$work/results.txt"
 
+# One redis-benchmark run per command and pipeline depth, so that the
+# server's CPU time (from /proc) can be divided by that command's requests.
 bench() {
-  local name=$1 port=$2
+  local name=$1 port=$2 pid=$3
   for pipeline in 1 16; do
-    $load_cpu redis-benchmark -p "$port" -n "$requests" -c 50 -P "$pipeline" -q \
-      -t set,get,incr,mset 2>/dev/null | tr '\r' '\n' | grep 'requests per second' |
-      while read -r line; do
-        cmd=${line%%:*}
-        rps=$(echo "$line" | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/')
-        echo "$name|$cmd|P$pipeline|$rps" >>"$results"
-      done
+    for command in set get incr mset; do
+      local before after line rps cmd
+      before=$(cpu_ticks "$pid")
+      line=$($load_cpu redis-benchmark -p "$port" -n "$requests" -c 50 \
+        -P "$pipeline" -q -t "$command" 2>/dev/null | tr '\r' '\n' |
+        grep 'requests per second' | tail -n 1)
+      after=$(cpu_ticks "$pid")
+      cmd=${line%%:*}
+      rps=$(echo "$line" | sed -E 's/.*: ([0-9.]+) requests per second.*/\1/')
+      echo "$name|$cmd|P$pipeline|$rps|$(cpu_per_request "$before" "$after" "$requests")" >>"$results"
+    done
   done
 }
 
 $server_cpu "$build/bin/eddy-redis" --port 16390 --workers "$workers" >/dev/null &
-peer_pids+=($!)
+eddy_pid=$!
+peer_pids+=("$eddy_pid")
+redis_pid=""
 if command -v redis-server >/dev/null; then
   $server_cpu redis-server --port 16391 --save "" --appendonly no --daemonize no >/dev/null &
-  peer_pids+=($!)
+  redis_pid=$!
+  peer_pids+=("$redis_pid")
 fi
 wait_port 16390
-command -v redis-server >/dev/null && wait_port 16391
-bench eddy 16390
-command -v redis-server >/dev/null && bench redis 16391
+[[ -n $redis_pid ]] && wait_port 16391
+bench eddy 16390 "$eddy_pid"
+[[ -n $redis_pid ]] && bench redis 16391 "$redis_pid"
 
 machine_line
 echo "redis-benchmark -n $requests -c 50, eddy-redis with $workers worker(s), redis-server $(redis-server --version 2>/dev/null | awk '{print $3}')"
@@ -59,12 +69,17 @@ echo
 python3 - "$results" <<'PY'
 import sys
 rows = [l.strip().split("|") for l in open(sys.argv[1])]
-eddy = {(r[1], r[2]): float(r[3]) for r in rows if r[0] == "eddy"}
-redis = {(r[1], r[2]): float(r[3]) for r in rows if r[0] == "redis"}
-print("| command | pipeline | eddy-redis req/s | redis-server req/s | eddy/redis |")
-print("|---|---|---:|---:|---:|")
+eddy = {(r[1], r[2]): (float(r[3]), float(r[4])) for r in rows if r[0] == "eddy"}
+redis = {(r[1], r[2]): (float(r[3]), float(r[4])) for r in rows if r[0] == "redis"}
+print("| command | pipeline | eddy-redis req/s | redis-server req/s | eddy/redis req/s "
+      "| eddy-redis CPU us/req | redis-server CPU us/req | eddy/redis CPU |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for key in sorted(eddy):
+    rps, cpu = eddy[key]
     other = redis.get(key)
-    ratio = f"{eddy[key] / other:.2f}x" if other else "-"
-    print(f"| {key[0]} | {key[1]} | {eddy[key]:,.0f} | {other and f'{other:,.0f}' or '-'} | {ratio} |")
+    if other:
+        print(f"| {key[0]} | {key[1]} | {rps:,.0f} | {other[0]:,.0f} | {rps / other[0]:.2f}x "
+              f"| {cpu:.2f} | {other[1]:.2f} | {cpu / max(other[1], 1e-9):.2f}x |")
+    else:
+        print(f"| {key[0]} | {key[1]} | {rps:,.0f} | - | - | {cpu:.2f} | - | - |")
 PY
