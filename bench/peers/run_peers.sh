@@ -8,6 +8,7 @@
 #
 #   bench/peers/run_peers.sh [--install] [--duration 10] [--connections 64]
 #                            [--workers 1] [--servers "eddy nginx h2o lighttpd"]
+#                            (also: nginx-deferred, nginx with "listen ... deferred")
 #                            [--loads "keepalive close pipeline16"] [--build DIR]
 #                            [--runs 3] [--idle_connections 10000]
 #
@@ -65,24 +66,28 @@ start_server() {
       $server_cpu "$build/bin/eddy-httpd" --port "$port" --bind 127.0.0.1 \
         --workers "$workers" >"$work/eddy.log" 2>&1 &
       echo "$! $port /" ;;
-    nginx)
+    nginx | nginx-deferred)
+      # nginx-deferred: the same with "listen ... deferred" (TCP_DEFER_ACCEPT,
+      # read at once on accept), the counterpart of eddy's defer_accept.
       command -v nginx >/dev/null || return 1
-      cat >"$work/nginx.conf" <<NGINX
+      local deferred=""
+      [[ $name == nginx-deferred ]] && deferred=" deferred"
+      cat >"$work/$name.conf" <<NGINX
 worker_processes $workers;
 daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
+pid $work/$name.pid;
+error_log $work/$name-error.log;
 events { worker_connections 65536; }
 http {
   access_log off;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:$port;
+    listen 127.0.0.1:$port$deferred;
     location / { default_type text/plain; return 200 "Hello, world!"; }
   }
 }
 NGINX
-      $server_cpu nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" &
+      $server_cpu nginx -c "$work/$name.conf" -e "$work/$name-error.log" &
       echo "$! $port /" ;;
     h2o)
       command -v h2o >/dev/null || return 1
@@ -202,7 +207,7 @@ if [[ " $loads " == *" idle "* ]]; then
     # nginx serves from its worker process, not the master (h2o's child
     # processes are helpers: it serves from the process started).
     worker=""
-    [[ $server == nginx ]] && worker=$(pgrep -P "$pid" | head -n 1 || true)
+    [[ $server == nginx* ]] && worker=$(pgrep -P "$pid" | head -n 1 || true)
     port=${server_url[$server]#http://127.0.0.1:}
     path=/${port#*/}
     line=$(python3 bench/peers/idle_conns.py --pid "${worker:-$pid}" \
