@@ -130,21 +130,24 @@ void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler,
   ++open_;
   accepted_.Add();
   const bool accepted = handler == nullptr;
+  if (accepted) handler = factory_->NewHandler(*raw);
   if (accepted && options_.read_on_accept) {
     // Serve the bytes already waiting first, then register: a connection
     // that closes with its first answer is never registered at all. Until
     // then the socket is writable (nothing was sent yet), and epoll_ctl(ADD)
     // reports whatever arrived or drained after the read.
-    raw->Open(factory_->NewHandler(*raw));
+    raw->Open(std::move(handler));
     raw->HandleReady();
-    if (raw->state_ != Connection::State::kClosed) Register(raw, false);
+    if (raw->state_ != Connection::State::kClosed) {
+      Register(raw, /*already_watched=*/false);
+    }
     return;
   }
   // Register before OnOpen so that a Send in OnOpen can complete normally;
   // the edge for bytes that arrived before registration is reported anyway,
   // because epoll_ctl(ADD) and (MOD) check the current readiness.
   if (!Register(raw, registered)) return;
-  raw->Open(accepted ? factory_->NewHandler(*raw) : std::move(handler));
+  raw->Open(std::move(handler));
 }
 
 bool Worker::Register(Connection* conn, bool already_watched) {

@@ -110,7 +110,7 @@ TEST(WorkerGroup, ConnectsOutFromEveryWorkerAndStopClosesGracefully) {
 }
 
 // Ignores the request to stop, so only the deadline can end it.
-class Stubborn final : public Handler {
+class IgnoresShutdown final : public Handler {
  public:
   void OnData(Connection&, Buffer& input) override { input.ConsumeAll(); }
   void OnServerStopping(Connection&) override {}
@@ -128,7 +128,7 @@ TEST(WorkerGroup, StopAbortsWhatIsStillOpenAtTheShutdownTimeout) {
       group.worker(1), echo.local_address(), ConnectOptions{},
       [&] {
         open.Notify();
-        return std::make_unique<Stubborn>();
+        return std::make_unique<IgnoresShutdown>();
       },
       [](absl::Status status) { ADD_FAILURE() << status; });
   ASSERT_TRUE(open.WaitForNotificationWithTimeout(kTestDeadline));
