@@ -1,4 +1,4 @@
-#include "core/buffer.h"
+#include "eddy/core/buffer.h"
 
 #include <sys/uio.h>
 

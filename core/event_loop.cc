@@ -1,4 +1,4 @@
-#include "core/event_loop.h"
+#include "eddy/core/event_loop.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/clock.h"
+#include "eddy/core/clock.h"
 
 namespace eddy {
 

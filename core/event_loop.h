@@ -13,9 +13,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/task_queue.h"
-#include "core/timer_wheel.h"
-#include "core/unique_fd.h"
+#include "eddy/core/task_queue.h"
+#include "eddy/core/timer_wheel.h"
+#include "eddy/core/unique_fd.h"
 
 namespace eddy {
 

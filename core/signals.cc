@@ -1,4 +1,4 @@
-#include "core/signals.h"
+#include "eddy/core/signals.h"
 
 #include <pthread.h>
 #include <signal.h>

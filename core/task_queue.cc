@@ -1,4 +1,4 @@
-#include "core/task_queue.h"
+#include "eddy/core/task_queue.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "core/worker_pool.h"
+#include "eddy/core/worker_pool.h"
 
 #include <pthread.h>
 #include <sched.h>

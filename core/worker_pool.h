@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/event_loop.h"
+#include "eddy/core/event_loop.h"
 
 namespace eddy {
 

@@ -9,9 +9,9 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "net/echo.h"
-#include "net/serve.h"
-#include "net/server.h"
+#include "eddy/net/echo.h"
+#include "eddy/net/serve.h"
+#include "eddy/net/server.h"
 
 ABSL_FLAG(uint16_t, port, 9000, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "0.0.0.0",

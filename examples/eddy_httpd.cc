@@ -14,12 +14,12 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "http/access_log.h"
-#include "http/http_protocol.h"
-#include "http/router.h"
-#include "http/static_files.h"
-#include "net/serve.h"
-#include "net/server.h"
+#include "eddy/http/access_log.h"
+#include "eddy/http/http_protocol.h"
+#include "eddy/http/router.h"
+#include "eddy/http/static_files.h"
+#include "eddy/net/serve.h"
+#include "eddy/net/server.h"
 
 #ifndef EDDY_DEFAULT_WWW_ROOT
 #define EDDY_DEFAULT_WWW_ROOT "examples/www"

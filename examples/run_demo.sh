@@ -9,5 +9,7 @@ third_party/install_deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 demo=eddy-echo
 [[ -f examples/eddy_httpd.cc ]] && demo=eddy-httpd
-cmake --build build/release -j "$(nproc)" --target "$demo"
+# Everything the install step copies, so `cmake --install build/release`
+# works right after this script (the README's order).
+cmake --build build/release -j "$(nproc)" --target installable
 exec "build/release/bin/$demo" "$@"

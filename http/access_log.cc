@@ -1,4 +1,4 @@
-#include "http/access_log.h"
+#include "eddy/http/access_log.h"
 
 #include <fcntl.h>
 #include <time.h>

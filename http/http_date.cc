@@ -1,4 +1,4 @@
-#include "http/http_date.h"
+#include "eddy/http/http_date.h"
 
 #include <time.h>
 

@@ -1,10 +1,10 @@
-#include "http/http_protocol.h"
+#include "eddy/http/http_protocol.h"
 
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "http/http_date.h"
+#include "eddy/http/http_date.h"
 
 namespace eddy::http {
 namespace {

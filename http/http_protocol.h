@@ -6,13 +6,13 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "core/timer_wheel.h"
-#include "http/access_log.h"
-#include "http/parser.h"
-#include "http/response.h"
-#include "http/router.h"
-#include "net/connection.h"
-#include "net/protocol.h"
+#include "eddy/core/timer_wheel.h"
+#include "eddy/http/access_log.h"
+#include "eddy/http/parser.h"
+#include "eddy/http/response.h"
+#include "eddy/http/router.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy::http {
 

@@ -1,4 +1,4 @@
-#include "http/mime_types.h"
+#include "eddy/http/mime_types.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

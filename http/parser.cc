@@ -1,4 +1,4 @@
-#include "http/parser.h"
+#include "eddy/http/parser.h"
 
 #include <algorithm>
 #include <array>

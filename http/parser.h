@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "http/request.h"
+#include "eddy/http/request.h"
 
 namespace eddy::http {
 

@@ -1,4 +1,4 @@
-#include "http/request.h"
+#include "eddy/http/request.h"
 
 #include "absl/strings/match.h"
 

@@ -1,9 +1,9 @@
-#include "http/responder.h"
+#include "eddy/http/responder.h"
 
 #include <utility>
 
-#include "http/http_protocol.h"
-#include "net/connection.h"
+#include "eddy/http/http_protocol.h"
+#include "eddy/net/connection.h"
 
 namespace eddy::http {
 

@@ -3,8 +3,8 @@
 
 #include <cstdint>
 
-#include "http/response.h"
-#include "net/connection_ref.h"
+#include "eddy/http/response.h"
+#include "eddy/net/connection_ref.h"
 
 namespace eddy::http {
 

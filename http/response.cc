@@ -1,4 +1,4 @@
-#include "http/response.h"
+#include "eddy/http/response.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

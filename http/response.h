@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "core/unique_fd.h"
+#include "eddy/core/unique_fd.h"
 
 namespace eddy::http {
 

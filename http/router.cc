@@ -1,4 +1,4 @@
-#include "http/router.h"
+#include "eddy/http/router.h"
 
 #include <algorithm>
 #include <utility>

@@ -7,9 +7,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
-#include "http/request.h"
-#include "http/responder.h"
-#include "http/response.h"
+#include "eddy/http/request.h"
+#include "eddy/http/responder.h"
+#include "eddy/http/response.h"
 
 namespace eddy::http {
 

@@ -1,4 +1,4 @@
-#include "http/static_files.h"
+#include "eddy/http/static_files.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "http/http_date.h"
-#include "http/mime_types.h"
+#include "eddy/http/http_date.h"
+#include "eddy/http/mime_types.h"
 
 namespace eddy::http {
 namespace {

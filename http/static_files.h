@@ -6,10 +6,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/unique_fd.h"
-#include "http/request.h"
-#include "http/response.h"
-#include "http/router.h"
+#include "eddy/core/unique_fd.h"
+#include "eddy/http/request.h"
+#include "eddy/http/response.h"
+#include "eddy/http/router.h"
 
 namespace eddy::http {
 

@@ -1,4 +1,4 @@
-#include "net/acceptor.h"
+#include "eddy/net/acceptor.h"
 
 #include <fcntl.h>
 #include <pthread.h>

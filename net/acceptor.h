@@ -9,11 +9,11 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "core/event_loop.h"
-#include "core/single_writer_counter.h"
-#include "core/unique_fd.h"
-#include "net/protocol.h"
-#include "net/worker.h"
+#include "eddy/core/event_loop.h"
+#include "eddy/core/single_writer_counter.h"
+#include "eddy/core/unique_fd.h"
+#include "eddy/net/protocol.h"
+#include "eddy/net/worker.h"
 
 namespace eddy {
 

@@ -1,4 +1,4 @@
-#include "net/address.h"
+#include "eddy/net/address.h"
 
 #include <arpa/inet.h>
 

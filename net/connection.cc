@@ -1,4 +1,4 @@
-#include "net/connection.h"
+#include "eddy/net/connection.h"
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <utility>
 
-#include "core/clock.h"
-#include "net/socket.h"
-#include "net/worker.h"
+#include "eddy/core/clock.h"
+#include "eddy/net/socket.h"
+#include "eddy/net/worker.h"
 
 namespace eddy {
 

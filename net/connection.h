@@ -10,13 +10,13 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/buffer.h"
-#include "core/event_loop.h"
-#include "core/timer_wheel.h"
-#include "core/unique_fd.h"
-#include "net/address.h"
-#include "net/connection_ref.h"
-#include "net/protocol.h"
+#include "eddy/core/buffer.h"
+#include "eddy/core/event_loop.h"
+#include "eddy/core/timer_wheel.h"
+#include "eddy/core/unique_fd.h"
+#include "eddy/net/address.h"
+#include "eddy/net/connection_ref.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy {
 

@@ -1,9 +1,9 @@
-#include "net/connection_ref.h"
+#include "eddy/net/connection_ref.h"
 
 #include <utility>
 
-#include "net/connection.h"
-#include "net/worker.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/worker.h"
 
 namespace eddy {
 

@@ -1,4 +1,4 @@
-#include "net/connector.h"
+#include "eddy/net/connector.h"
 
 #include <sys/socket.h>
 
@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/event_loop.h"
-#include "core/unique_fd.h"
-#include "net/socket.h"
-#include "net/worker.h"
+#include "eddy/core/event_loop.h"
+#include "eddy/core/unique_fd.h"
+#include "eddy/net/socket.h"
+#include "eddy/net/worker.h"
 
 namespace eddy {
 namespace {

@@ -6,8 +6,8 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "net/address.h"
-#include "net/protocol.h"
+#include "eddy/net/address.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy {
 

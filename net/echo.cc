@@ -1,4 +1,4 @@
-#include "net/echo.h"
+#include "eddy/net/echo.h"
 
 #include <utility>
 

@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "net/connection.h"
-#include "net/protocol.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy {
 

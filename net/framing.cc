@@ -1,4 +1,4 @@
-#include "net/framing.h"
+#include "eddy/net/framing.h"
 
 #include "absl/strings/str_cat.h"
 

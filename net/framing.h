@@ -8,7 +8,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "core/buffer.h"
+#include "eddy/core/buffer.h"
 
 namespace eddy {
 

@@ -1,8 +1,8 @@
-#include "net/protocol.h"
+#include "eddy/net/protocol.h"
 
 #include <utility>
 
-#include "net/connection.h"
+#include "eddy/net/connection.h"
 
 namespace eddy {
 

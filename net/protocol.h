@@ -5,7 +5,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
-#include "core/buffer.h"
+#include "eddy/core/buffer.h"
 
 namespace eddy {
 

@@ -1,10 +1,10 @@
-#include "net/serve.h"
+#include "eddy/net/serve.h"
 
 #include <cstdio>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "core/signals.h"
+#include "eddy/core/signals.h"
 
 namespace eddy {
 

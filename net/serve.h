@@ -2,7 +2,7 @@
 #define EDDY_NET_SERVE_H_
 
 #include "absl/strings/string_view.h"
-#include "net/server.h"
+#include "eddy/net/server.h"
 
 namespace eddy {
 

@@ -1,4 +1,4 @@
-#include "net/server.h"
+#include "eddy/net/server.h"
 
 #include <utility>
 

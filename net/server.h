@@ -7,13 +7,13 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "net/acceptor.h"
-#include "net/address.h"
-#include "net/connection.h"
-#include "net/protocol.h"
-#include "net/socket.h"
-#include "net/worker.h"
-#include "net/worker_group.h"
+#include "eddy/net/acceptor.h"
+#include "eddy/net/address.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/protocol.h"
+#include "eddy/net/socket.h"
+#include "eddy/net/worker.h"
+#include "eddy/net/worker_group.h"
 
 namespace eddy {
 

@@ -1,4 +1,4 @@
-#include "net/socket.h"
+#include "eddy/net/socket.h"
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "core/clock.h"
+#include "eddy/core/clock.h"
 
 namespace eddy {
 namespace {

@@ -4,8 +4,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/unique_fd.h"
-#include "net/address.h"
+#include "eddy/core/unique_fd.h"
+#include "eddy/net/address.h"
 
 namespace eddy {
 

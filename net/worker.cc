@@ -1,4 +1,4 @@
-#include "net/worker.h"
+#include "eddy/net/worker.h"
 
 #include <unistd.h>
 

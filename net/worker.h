@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "boost/lockfree/spsc_queue.hpp"
-#include "core/event_loop.h"
-#include "core/single_writer_counter.h"
-#include "net/connection.h"
-#include "net/connection_ref.h"
-#include "net/protocol.h"
+#include "eddy/core/event_loop.h"
+#include "eddy/core/single_writer_counter.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/connection_ref.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy {
 

@@ -1,4 +1,4 @@
-#include "net/worker_group.h"
+#include "eddy/net/worker_group.h"
 
 #include <condition_variable>
 #include <csignal>

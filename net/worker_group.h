@@ -8,11 +8,11 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "core/event_loop.h"
-#include "core/worker_pool.h"
-#include "net/connection.h"
-#include "net/protocol.h"
-#include "net/worker.h"
+#include "eddy/core/event_loop.h"
+#include "eddy/core/worker_pool.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/protocol.h"
+#include "eddy/net/worker.h"
 
 namespace eddy {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
-#include "core/event_loop.h"
+#include "eddy/core/event_loop.h"
 
 namespace eddy::load {
 

@@ -7,7 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bench/load/monotonic_nanos.h"
-#include "net/connector.h"
+#include "eddy/net/connector.h"
 
 namespace eddy::load {
 

@@ -11,11 +11,11 @@
 #include "bench/load/load_stats.h"
 #include "bench/load/request_budget.h"
 #include "bench/load/response_parser.h"
-#include "core/buffer.h"
-#include "net/connection.h"
-#include "net/connector.h"
-#include "net/protocol.h"
-#include "net/worker.h"
+#include "eddy/core/buffer.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/connector.h"
+#include "eddy/net/protocol.h"
+#include "eddy/net/worker.h"
 
 namespace eddy::load {
 

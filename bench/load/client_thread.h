@@ -13,7 +13,7 @@
 #include "bench/load/load_plan.h"
 #include "bench/load/load_stats.h"
 #include "bench/load/request_budget.h"
-#include "net/worker.h"
+#include "eddy/net/worker.h"
 
 namespace eddy::load {
 

@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "net/address.h"
+#include "eddy/net/address.h"
 
 namespace eddy::load {
 

@@ -12,7 +12,7 @@
 #include "bench/load/client_thread.h"
 #include "bench/load/monotonic_nanos.h"
 #include "bench/load/request_budget.h"
-#include "net/worker_group.h"
+#include "eddy/net/worker_group.h"
 
 namespace eddy::load {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "bench/load/load_plan.h"
 #include "bench/load/report.h"
-#include "net/address.h"
+#include "eddy/net/address.h"
 
 namespace eddy::load {
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
-#include "core/buffer.h"
-#include "core/unique_fd.h"
+#include "eddy/core/buffer.h"
+#include "eddy/core/unique_fd.h"
 
 namespace eddy {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "bench/micro/loop_thread.h"
 #include "benchmark/benchmark.h"
-#include "core/event_loop.h"
+#include "eddy/core/event_loop.h"
 
 namespace eddy {
 namespace {

@@ -11,7 +11,7 @@
 #include "bench/micro/loop_thread.h"
 #include "benchmark/benchmark.h"
 #include "boost/lockfree/spsc_queue.hpp"
-#include "core/event_loop.h"
+#include "eddy/core/event_loop.h"
 
 namespace eddy {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "http/parser.h"
+#include "eddy/http/parser.h"
 
 #ifdef EDDY_HAVE_HTTP_PARSER
 #include <http_parser.h>

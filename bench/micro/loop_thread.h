@@ -5,7 +5,7 @@
 #include <memory>
 #include <thread>
 
-#include "core/event_loop.h"
+#include "eddy/core/event_loop.h"
 
 namespace eddy {
 

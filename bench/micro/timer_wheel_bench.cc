@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "benchmark/benchmark.h"
-#include "core/timer_wheel.h"
+#include "eddy/core/timer_wheel.h"
 
 namespace eddy {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "net/connection.h"
-#include "net/framing.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/framing.h"
 
 namespace eddy::chat {
 

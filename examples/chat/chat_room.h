@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "net/connection_ref.h"
-#include "net/protocol.h"
+#include "eddy/net/connection_ref.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy::chat {
 

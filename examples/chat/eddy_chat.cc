@@ -6,8 +6,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "examples/chat/chat_room.h"
-#include "net/serve.h"
-#include "net/server.h"
+#include "eddy/net/serve.h"
+#include "eddy/net/server.h"
 
 ABSL_FLAG(uint16_t, port, 9200, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");

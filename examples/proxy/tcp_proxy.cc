@@ -3,7 +3,7 @@
 #include <memory>
 #include <utility>
 
-#include "net/connection.h"
+#include "eddy/net/connection.h"
 
 namespace eddy::proxy {
 namespace {

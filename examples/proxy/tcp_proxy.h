@@ -3,9 +3,9 @@
 
 #include <memory>
 
-#include "net/address.h"
-#include "net/connector.h"
-#include "net/protocol.h"
+#include "eddy/net/address.h"
+#include "eddy/net/connector.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy::proxy {
 

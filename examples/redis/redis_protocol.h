@@ -6,8 +6,8 @@
 
 #include "examples/redis/resp_parser.h"
 #include "examples/redis/store.h"
-#include "net/connection.h"
-#include "net/protocol.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy::redis {
 

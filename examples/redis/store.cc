@@ -2,7 +2,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
-#include "core/clock.h"
+#include "eddy/core/clock.h"
 
 namespace eddy::redis {
 

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "http/parser.h"
+#include "eddy/http/parser.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "examples/chat/chat_room.h"
 #include "gtest/gtest.h"
-#include "net/server.h"
+#include "eddy/net/server.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 

@@ -1,6 +1,6 @@
 // Outgoing connections (net/connector.h): connect from a worker, hand the
 // connection to a handler, retry with back-off, and report failure.
-#include "net/connector.h"
+#include "eddy/net/connector.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -11,10 +11,10 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "net/echo.h"
-#include "net/server.h"
-#include "net/socket.h"
-#include "net/worker_group.h"
+#include "eddy/net/echo.h"
+#include "eddy/net/server.h"
+#include "eddy/net/socket.h"
+#include "eddy/net/worker_group.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 

@@ -7,8 +7,8 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "net/echo.h"
-#include "net/server.h"
+#include "eddy/net/echo.h"
+#include "eddy/net/server.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"

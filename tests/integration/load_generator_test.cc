@@ -12,12 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "bench/load/load_run.h"
 #include "gtest/gtest.h"
-#include "http/http_protocol.h"
-#include "http/router.h"
-#include "net/connection.h"
-#include "net/echo.h"
-#include "net/server.h"
-#include "net/socket.h"
+#include "eddy/http/http_protocol.h"
+#include "eddy/http/router.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/echo.h"
+#include "eddy/net/server.h"
+#include "eddy/net/socket.h"
 #include "tests/support/server_testing.h"
 
 namespace eddy::load {

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "examples/redis/redis_protocol.h"
 #include "gtest/gtest.h"
-#include "net/server.h"
+#include "eddy/net/server.h"
 #include "tests/support/test_client.h"
 
 namespace eddy::redis {

@@ -1,5 +1,5 @@
 // Server lifecycle and limits over real sockets on 127.0.0.1.
-#include "net/server.h"
+#include "eddy/net/server.h"
 
 #include <dirent.h>
 #include <netinet/tcp.h>
@@ -16,7 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "net/echo.h"
+#include "eddy/net/echo.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"

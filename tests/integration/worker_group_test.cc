@@ -1,15 +1,15 @@
 // WorkerGroup (net/worker_group.h): worker threads without a listening
 // socket, for client programs; also the worker half of every Server.
-#include "net/worker_group.h"
+#include "eddy/net/worker_group.h"
 
 #include <atomic>
 #include <memory>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "net/connector.h"
-#include "net/echo.h"
-#include "net/server.h"
+#include "eddy/net/connector.h"
+#include "eddy/net/echo.h"
+#include "eddy/net/server.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 

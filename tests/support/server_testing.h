@@ -6,10 +6,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "net/address.h"
-#include "net/server.h"
-#include "net/socket.h"
-#include "net/worker_group.h"
+#include "eddy/net/address.h"
+#include "eddy/net/server.h"
+#include "eddy/net/socket.h"
+#include "eddy/net/worker_group.h"
 
 namespace eddy::testing {
 

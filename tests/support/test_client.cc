@@ -13,8 +13,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "net/address.h"
-#include "net/socket.h"
+#include "eddy/net/address.h"
+#include "eddy/net/socket.h"
 
 namespace eddy::testing {
 namespace {

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/unique_fd.h"
+#include "eddy/core/unique_fd.h"
 
 namespace eddy::testing {
 

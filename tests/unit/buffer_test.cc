@@ -1,11 +1,11 @@
-#include "core/buffer.h"
+#include "eddy/core/buffer.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
 
-#include "core/unique_fd.h"
+#include "eddy/core/unique_fd.h"
 #include "gtest/gtest.h"
 
 namespace eddy {

@@ -1,4 +1,4 @@
-#include "core/event_loop.h"
+#include "eddy/core/event_loop.h"
 
 #include <sys/eventfd.h>
 
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "core/clock.h"
+#include "eddy/core/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/notification.h"
 

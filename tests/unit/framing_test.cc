@@ -1,4 +1,4 @@
-#include "net/framing.h"
+#include "eddy/net/framing.h"
 
 #include <string>
 #include <vector>

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "http/parser.h"
+#include "eddy/http/parser.h"
 
 // Counts heap allocations, so that a test can show that a reused parser
 // allocates nothing once warmed up. Not inlined: GCC would otherwise see

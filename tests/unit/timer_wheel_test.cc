@@ -1,4 +1,4 @@
-#include "core/timer_wheel.h"
+#include "eddy/core/timer_wheel.h"
 
 #include <functional>
 #include <random>

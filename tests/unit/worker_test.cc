@@ -1,4 +1,4 @@
-#include "net/worker.h"
+#include "eddy/net/worker.h"
 
 #include <sys/socket.h>
 
@@ -7,7 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "net/echo.h"
+#include "eddy/net/echo.h"
 
 namespace eddy {
 namespace {
