@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 #include "eddy/core/clock.h"
-#include "eddy/net/socket.h"
+#include "eddy/net/internal/socket.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
@@ -32,9 +34,34 @@ void Connection::Open(std::unique_ptr<Handler> handler) {
   if (options_.idle_timeout != absl::InfiniteDuration()) {
     SetIdleTimeout(options_.idle_timeout);
   }
-  in_dispatch_ = true;
-  handler_->OnOpen(*this);
-  EndDispatch();
+  Dispatch([this] { handler_->OnOpen(*this); });
+}
+
+void Connection::ReadBeforeRegistering() {
+  Set(kReadPending);
+  HandleReady();
+}
+
+absl::Status Connection::Register(bool already_watched) {
+  constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+  IoHandler* io = this;
+  return already_watched ? loop_->Rewatch(fd_.get(), kEvents, io)
+                         : loop_->Watch(fd_.get(), kEvents, io);
+}
+
+void Connection::NotifyServerStopping() {
+  if (phase_ != Phase::kOpen) return;
+  Dispatch([this] { handler_->OnServerStopping(*this); });
+}
+
+void Connection::ForceClose(CloseReason reason) {
+  Dispatch([this, reason] { Abort(reason); });
+}
+
+void Connection::DiscardUnopened() {
+  phase_ = Phase::kClosed;
+  fd_.reset();
+  worker_->ReleaseSlot(this);
 }
 
 ConnectionRef Connection::ref() const {
@@ -51,19 +78,43 @@ const SocketAddress& Connection::peer() {
   return *peer_;
 }
 
+template <typename Fn>
+void Connection::Dispatch(Fn&& fn) {
+  if (phase_ == Phase::kClosed) return;
+  if (Has(kInDispatch)) {
+    fn();
+    return;
+  }
+  Set(kInDispatch);
+  fn();
+  EndDispatch();
+}
+
+void Connection::RunTask(absl::AnyInvocable<void(Connection&) &&> task) {
+  Dispatch([this, &task] { std::move(task)(*this); });
+}
+
+void Connection::ScheduleFlush() {
+  if (Has(kInDispatch | kFlushScheduled) || phase_ == Phase::kClosed) return;
+  Set(kFlushScheduled);
+  loop_->MarkReady(this);
+}
+
 void Connection::Send(absl::string_view data) {
-  if (state_ != State::kOpen || shutdown_requested_ || data.empty()) return;
+  if (phase_ != Phase::kOpen || Has(kShutdownRequested) || data.empty()) {
+    return;
+  }
   if (files_.empty()) {
     output_.Append(data);
   } else {
     files_.back().trailer.Append(data);
   }
   queued_output_ += data.size();
-  if (!in_dispatch_) EndDispatch();
+  ScheduleFlush();
 }
 
 void Connection::Send(Buffer&& data) {
-  if (state_ != State::kOpen || shutdown_requested_ || data.empty()) {
+  if (phase_ != Phase::kOpen || Has(kShutdownRequested) || data.empty()) {
     data.ConsumeAll();
     return;
   }
@@ -73,44 +124,45 @@ void Connection::Send(Buffer&& data) {
   } else {
     files_.back().trailer.Append(std::move(data));
   }
-  if (!in_dispatch_) EndDispatch();
+  ScheduleFlush();
 }
 
 void Connection::SendFile(UniqueFd file, off_t offset, size_t length) {
-  if (state_ != State::kOpen || shutdown_requested_ || length == 0) return;
+  if (phase_ != Phase::kOpen || Has(kShutdownRequested) || length == 0) {
+    return;
+  }
   files_.push_back(FileSegment{std::move(file), offset, length, Buffer()});
   queued_output_ += length;
-  if (!in_dispatch_) EndDispatch();
+  ScheduleFlush();
 }
 
 void Connection::ShutdownWrite() {
-  if (state_ != State::kOpen || shutdown_requested_) return;
-  shutdown_requested_ = true;
-  if (!in_dispatch_) EndDispatch();
+  if (phase_ != Phase::kOpen || Has(kShutdownRequested)) return;
+  Set(kShutdownRequested);
+  ScheduleFlush();
 }
 
 void Connection::Close(CloseReason reason) {
-  if (state_ != State::kOpen) return;
-  state_ = State::kClosing;
+  if (phase_ != Phase::kOpen) return;
+  phase_ = Phase::kClosing;
   close_reason_ = reason;
   ArmLingerTimer();
-  if (!in_dispatch_) EndDispatch();
+  ScheduleFlush();
 }
 
 void Connection::Abort(CloseReason reason) {
-  if (state_ == State::kClosed) return;
+  if (phase_ == Phase::kClosed || phase_ == Phase::kAborting) return;
   close_reason_ = reason;
-  abort_requested_ = true;
-  state_ = State::kClosing;
-  if (!in_dispatch_) EndDispatch();
+  phase_ = Phase::kAborting;
+  ScheduleFlush();
 }
 
-void Connection::PauseReading() { paused_by_user_ = true; }
+void Connection::PauseReading() { Set(kPausedByUser); }
 
 void Connection::ResumeReading() {
-  if (!paused_by_user_) return;
-  paused_by_user_ = false;
-  if (read_pending_ && !reading_paused() && state_ == State::kOpen) {
+  if (!Has(kPausedByUser)) return;
+  Clear(kPausedByUser);
+  if (Has(kReadPending) && !reading_paused() && phase_ == Phase::kOpen) {
     loop_->MarkReady(this);
   }
 }
@@ -136,7 +188,7 @@ void Connection::ArmIdleTimer(int64_t delay_ms) {
 
 void Connection::OnIdleTimer() {
   idle_timer_ = {};
-  if (state_ != State::kOpen || idle_timeout_ms_ < 0) return;
+  if (phase_ != Phase::kOpen || idle_timeout_ms_ < 0) return;
   // Activity only moves last_activity_ms_; the timer is pushed back here,
   // lazily, instead of being re-armed on every read and write.
   const int64_t idle_for = loop_->now_ms() - last_activity_ms_;
@@ -144,9 +196,7 @@ void Connection::OnIdleTimer() {
     ArmIdleTimer(idle_timeout_ms_ - idle_for);
     return;
   }
-  in_dispatch_ = true;
-  handler_->OnIdleTimeout(*this);
-  EndDispatch();
+  Dispatch([this] { handler_->OnIdleTimeout(*this); });
 }
 
 void Connection::ArmLingerTimer() {
@@ -156,24 +206,105 @@ void Connection::ArmLingerTimer() {
   }
   linger_timer_ = loop_->RunAfter(options_.close_linger, [this] {
     linger_timer_ = {};
-    if (state_ == State::kClosed) return;
-    Abort(queued_output_ > 0 ? CloseReason::kWriteTimeout : close_reason_);
+    Dispatch([this] {
+      Abort(queued_output_ > 0 ? CloseReason::kWriteTimeout : close_reason_);
+    });
   });
 }
 
+TimerId Connection::RunAfter(absl::Duration delay, TimerCallback callback) {
+  return AddUserTimer(delay, absl::ZeroDuration(), std::move(callback));
+}
+
+TimerId Connection::RunEvery(absl::Duration interval, TimerCallback callback) {
+  return AddUserTimer(interval, interval, std::move(callback));
+}
+
+TimerId Connection::AddUserTimer(absl::Duration delay, absl::Duration period,
+                                 TimerCallback callback) {
+  if (phase_ == Phase::kClosed) return {};
+  const bool repeating = period > absl::ZeroDuration();
+  // The wheel's id is known only once scheduled, so a one-shot timer finds
+  // its entry by a key of its own when it fires.
+  const uint64_t key = next_timer_key_++;
+  auto fire = [this, key, repeating, callback = std::move(callback)]() mutable {
+    if (!repeating) ForgetUserTimer(key);
+    Dispatch([this, &callback] { callback(*this); });
+  };
+  const TimerId id = repeating ? loop_->RunEvery(period, std::move(fire))
+                               : loop_->RunAfter(delay, std::move(fire));
+  user_timers_.push_back(UserTimer{key, id});
+  return id;
+}
+
+void Connection::ForgetUserTimer(uint64_t key) {
+  for (size_t i = 0; i < user_timers_.size(); ++i) {
+    if (user_timers_[i].key == key) {
+      user_timers_[i] = user_timers_.back();
+      user_timers_.pop_back();
+      return;
+    }
+  }
+}
+
+bool Connection::CancelTimer(TimerId id) {
+  for (size_t i = 0; i < user_timers_.size(); ++i) {
+    if (user_timers_[i].id == id) {
+      user_timers_[i] = user_timers_.back();
+      user_timers_.pop_back();
+      return loop_->Cancel(id);
+    }
+  }
+  return false;
+}
+
+void Connection::CancelUserTimers() {
+  for (const UserTimer& timer : user_timers_) loop_->Cancel(timer.id);
+  user_timers_.clear();
+}
+
+void Connection::Post(absl::AnyInvocable<void(Connection&) &&> task) {
+  ref().Post(std::move(task));
+}
+
+std::string Connection::DebugState() const {
+  static constexpr absl::string_view kPhases[] = {"open", "closing",
+                                                  "aborting", "closed"};
+  std::string text(kPhases[static_cast<int>(phase_)]);
+  static constexpr std::pair<Flag, absl::string_view> kNames[] = {
+      {kWritable, "writable"},
+      {kInDispatch, "in-dispatch"},
+      {kFlushScheduled, "flush-scheduled"},
+      {kReadPending, "read-pending"},
+      {kInputEnded, "input-ended"},
+      {kHangupSeen, "hangup-seen"},
+      {kPausedByUser, "paused-by-user"},
+      {kPausedByWater, "paused-by-water"},
+      {kShutdownRequested, "shutdown-requested"},
+      {kShutdownDone, "shutdown-done"},
+      {kHadUnreadInput, "had-unread-input"},
+  };
+  for (const auto& [flag, name] : kNames) {
+    if (Has(flag)) absl::StrAppend(&text, " ", name);
+  }
+  absl::StrAppend(&text, " output=", queued_output_);
+  return text;
+}
+
 void Connection::HandleIo(uint32_t events) {
-  if (state_ == State::kClosed) return;
-  in_dispatch_ = true;
-  if (events & EPOLLOUT) writable_ = true;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ReadInput(events);
-  EndDispatch();
+  Dispatch([this, events] {
+    if (events & EPOLLOUT) Set(kWritable);
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      ReadInput(events);
+    }
+  });
 }
 
 void Connection::HandleReady() {
-  if (state_ == State::kClosed) return;
-  in_dispatch_ = true;
-  ReadInput(0);
-  EndDispatch();
+  Dispatch([this] {
+    Clear(kFlushScheduled);
+    if (Has(kReadPending)) ReadInput(0);
+  });
 }
 
 void Connection::ReadInput(uint32_t events) {
@@ -181,19 +312,20 @@ void Connection::ReadInput(uint32_t events) {
   // instead of trusting a short read to mean "drained".
   // The hang-up edge may have come while reading was paused (and so been
   // consumed without a read): remember it until EOF is read.
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hangup_seen_ = true;
-  const bool hangup = hangup_seen_;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) Set(kHangupSeen);
+  const bool hangup = Has(kHangupSeen);
   size_t budget = options_.read_budget;
-  while (state_ != State::kClosed && !input_ended_ && !abort_requested_) {
-    const bool discarding = state_ == State::kClosing;
+  while ((phase_ == Phase::kOpen || phase_ == Phase::kClosing) &&
+         !Has(kInputEnded)) {
+    const bool discarding = phase_ == Phase::kClosing;
     if (!discarding && reading_paused()) {
-      read_pending_ = true;
+      Set(kReadPending);
       return;
     }
     if (budget == 0) {
       // Fairness: leave the rest for the next iteration. No edge will come
       // for bytes already waiting, hence the ready list.
-      read_pending_ = true;
+      Set(kReadPending);
       loop_->MarkReady(this);
       return;
     }
@@ -206,26 +338,26 @@ void Connection::ReadInput(uint32_t events) {
       worker_->CountBytesIn(got);
       Touch();
       if (discarding) {
-        had_unread_input_ = true;
+        Set(kHadUnreadInput);
         input_.ConsumeAll();
       } else {
         handler_->OnData(*this, input_);
       }
       if (got < want && !hangup) {
-        read_pending_ = false;
+        Clear(kReadPending);
         return;
       }
       continue;
     }
     if (n == 0) {
-      input_ended_ = true;
-      read_pending_ = false;
+      Set(kInputEnded);
+      Clear(kReadPending);
       if (!discarding) handler_->OnInputEnd(*this);
       return;
     }
     switch (errno) {
       case EAGAIN:
-        read_pending_ = false;
+        Clear(kReadPending);
         return;
       case EINTR:
         continue;
@@ -240,22 +372,32 @@ void Connection::ReadInput(uint32_t events) {
 }
 
 void Connection::EndDispatch() {
-  in_dispatch_ = false;
-  if (state_ == State::kClosed) return;
-  if (abort_requested_) {
-    (void)SetLingerZero(fd_.get());
-    CloseNow(close_reason_);
-    return;
+  // The bracket stays open while the water-mark callbacks run, so what they
+  // queue is flushed here too. A handler that refills the output from
+  // OnDrained as fast as the socket drains it is bounded to a few rounds;
+  // the rest goes on from the ready list, after other connections had their
+  // turn.
+  constexpr int kMaxWaterMarkRounds = 4;
+  for (int round = 0; phase_ != Phase::kClosed; ++round) {
+    if (phase_ == Phase::kAborting) {
+      (void)SetLingerZero(fd_.get());
+      CloseNow(close_reason_);
+      break;
+    }
+    FlushOutput();
+    if (phase_ == Phase::kClosed || !UpdateWaterMarks()) break;
+    if (round + 1 == kMaxWaterMarkRounds) {
+      Clear(kInDispatch);
+      ScheduleFlush();
+      return;
+    }
   }
-  FlushOutput();
-  if (state_ == State::kClosed) return;
-  UpdateWaterMarks();
-  if (state_ == State::kClosed) return;
   MaybeFinishClosing();
+  Clear(kInDispatch);
 }
 
 void Connection::FlushOutput() {
-  while (writable_ && queued_output_ > 0 && state_ != State::kClosed) {
+  while (Has(kWritable) && queued_output_ > 0 && phase_ != Phase::kClosed) {
     if (!output_.empty()) {
       if (!WriteBuffer(output_)) break;
       continue;
@@ -271,7 +413,7 @@ void Connection::FlushOutput() {
   }
   if (queued_output_ == 0) {
     output_.ReleaseIfEmpty();
-  } else if (!write_timer_.valid() && state_ != State::kClosed &&
+  } else if (!write_timer_.valid() && phase_ != Phase::kClosed &&
              options_.write_timeout != absl::InfiniteDuration()) {
     // Output is stuck behind a full socket: bound how long it may stay so.
     last_write_ms_ = loop_->now_ms();
@@ -286,7 +428,7 @@ void Connection::ArmWriteTimer(int64_t delay_ms) {
 
 void Connection::OnWriteTimer() {
   write_timer_ = {};
-  if (state_ == State::kClosed || queued_output_ == 0) return;
+  if (phase_ == Phase::kClosed || queued_output_ == 0) return;
   // Progress only moves last_write_ms_; the timer is pushed back lazily.
   const int64_t timeout = DurationToMillisCeil(options_.write_timeout);
   const int64_t stalled_for = loop_->now_ms() - last_write_ms_;
@@ -294,7 +436,7 @@ void Connection::OnWriteTimer() {
     ArmWriteTimer(timeout - stalled_for);
     return;
   }
-  Abort(CloseReason::kWriteTimeout);
+  Dispatch([this] { Abort(CloseReason::kWriteTimeout); });
 }
 
 bool Connection::WriteBuffer(Buffer& buffer) {
@@ -305,8 +447,8 @@ bool Connection::WriteBuffer(Buffer& buffer) {
     OnOutputConsumed(static_cast<size_t>(n));
     // A short write means the socket buffer is full; the next EPOLLOUT edge
     // says when it drains, so skip the write that would say EAGAIN.
-    if (static_cast<size_t>(n) < size) writable_ = false;
-    return writable_;
+    if (static_cast<size_t>(n) < size) Clear(kWritable);
+    return Has(kWritable);
   }
   if (errno == EINTR) return true;
   HandleWriteError(errno);
@@ -321,8 +463,8 @@ bool Connection::SendFileSegment(FileSegment& segment) {
   if (n > 0) {
     segment.remaining -= static_cast<size_t>(n);
     OnOutputConsumed(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < want) writable_ = false;
-    return writable_;
+    if (static_cast<size_t>(n) < want) Clear(kWritable);
+    return Has(kWritable);
   }
   if (n == 0) {
     // The file shrank after the length was promised: the framing is broken,
@@ -338,7 +480,7 @@ bool Connection::SendFileSegment(FileSegment& segment) {
 
 void Connection::HandleWriteError(int error) {
   if (error == EAGAIN) {
-    writable_ = false;
+    Clear(kWritable);
     return;
   }
   CloseNow(error == EPIPE || error == ECONNRESET ? CloseReason::kReset
@@ -352,78 +494,71 @@ void Connection::OnOutputConsumed(size_t n) {
   Touch();
 }
 
-void Connection::UpdateWaterMarks() {
-  if (!paused_by_water_ && queued_output_ > options_.high_water_mark) {
-    paused_by_water_ = true;
-    in_dispatch_ = true;
+bool Connection::UpdateWaterMarks() {
+  if (!Has(kPausedByWater) && queued_output_ > options_.high_water_mark) {
+    Set(kPausedByWater);
     handler_->OnHighWater(*this);
-    in_dispatch_ = false;
-    return;
+    return true;
   }
-  if (paused_by_water_ && queued_output_ <= options_.low_water_mark) {
-    paused_by_water_ = false;
-    in_dispatch_ = true;
+  if (Has(kPausedByWater) && queued_output_ <= options_.low_water_mark) {
+    Clear(kPausedByWater);
     handler_->OnDrained(*this);
-    in_dispatch_ = false;
-    // Whatever OnDrained queued is flushed by the next EPOLLOUT edge or the
-    // next dispatch; reading resumes from the ready list because no edge
-    // will announce the bytes that waited while paused.
-    if (read_pending_ && !reading_paused() && state_ == State::kOpen) {
+    // Reading resumes from the ready list: no edge will announce the bytes
+    // that waited while paused.
+    if (Has(kReadPending) && !reading_paused() && phase_ == Phase::kOpen) {
       loop_->MarkReady(this);
     }
-    FlushOutput();
+    return true;
   }
+  return false;
 }
 
 void Connection::MaybeFinishClosing() {
-  if (state_ == State::kClosed) return;
-  if (abort_requested_) {
-    (void)SetLingerZero(fd_.get());
-    CloseNow(close_reason_);
-    return;
-  }
-  if (queued_output_ > 0) return;
-  if (shutdown_requested_ && !shutdown_done_) {
+  if (phase_ == Phase::kClosed || queued_output_ > 0) return;
+  if (Has(kShutdownRequested) && !Has(kShutdownDone)) {
     ::shutdown(fd_.get(), SHUT_WR);
-    shutdown_done_ = true;
+    Set(kShutdownDone);
   }
-  if (state_ == State::kOpen) {
+  if (phase_ == Phase::kOpen) {
     // Both directions finished: nothing more can happen on it.
-    if (shutdown_done_ && input_ended_) CloseNow(CloseReason::kPeerClosed);
+    if (Has(kShutdownDone) && Has(kInputEnded)) {
+      CloseNow(CloseReason::kPeerClosed);
+    }
     return;
   }
   // Closing with the output flushed. If the peer may still be sending,
   // closing now would turn its next bytes into an RST that can destroy the
   // response it has not read yet: send FIN, discard input until its EOF (or
   // the linger timer), then close.
-  if (!input_.empty() || read_pending_) had_unread_input_ = true;
+  if (!input_.empty() || Has(kReadPending)) Set(kHadUnreadInput);
   input_.ConsumeAll();
   input_.ReleaseIfEmpty();
-  if (input_ended_ || !had_unread_input_) {
+  if (Has(kInputEnded) || !Has(kHadUnreadInput)) {
     CloseNow(close_reason_);
     return;
   }
-  if (!shutdown_done_) {
+  if (!Has(kShutdownDone)) {
     ::shutdown(fd_.get(), SHUT_WR);
-    shutdown_done_ = true;
+    Set(kShutdownDone);
   }
-  if (read_pending_) loop_->MarkReady(this);
+  if (Has(kReadPending)) loop_->MarkReady(this);
 }
 
 void Connection::CloseNow(CloseReason reason) {
-  if (state_ == State::kClosed) return;
-  state_ = State::kClosed;
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
   loop_->UnmarkReady(this);
   if (idle_timer_.valid()) loop_->Cancel(idle_timer_);
   if (linger_timer_.valid()) loop_->Cancel(linger_timer_);
   if (write_timer_.valid()) loop_->Cancel(write_timer_);
   idle_timer_ = linger_timer_ = write_timer_ = {};
+  CancelUserTimers();
   if (handler_ != nullptr) handler_->OnClose(*this, reason);
   fd_.reset();
   output_.ConsumeAll();
   files_.clear();
   queued_output_ = 0;
-  worker_->Release(this, reason);
+  worker_->Release(this);
 }
 
 }  // namespace eddy

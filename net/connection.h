@@ -6,8 +6,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "eddy/core/buffer.h"
@@ -47,23 +50,34 @@ struct ConnectionOptions {
   bool read_on_accept = false;
 };
 
-// Connection is one accepted TCP connection, owned by the worker (and its
-// EventLoop) it was handed to. It is registered with epoll once, for
-// IN|OUT|RDHUP in edge-triggered mode, and never modified: writability is
-// tracked here, so the hot path makes no epoll_ctl calls.
+// Connection is one TCP connection (accepted, or opened with Connect), owned
+// by the worker (and its EventLoop) it belongs to. It is registered with
+// epoll once, for IN|OUT|RDHUP in edge-triggered mode, and never modified:
+// writability is tracked here, so the hot path makes no epoll_ctl calls.
 //
 // Reading: bytes are read until EAGAIN (or the read budget, after which the
 // connection waits on the loop's ready list) and passed to Handler::OnData.
-// Writing: Send appends to the output; inside a handler callback the output
-// is flushed once when the callback returns (one write for all the
-// responses of a read burst), outside it is flushed at once. What the socket
-// does not take waits for the next EPOLLOUT edge.
+// Writing: Send appends to the output, which is flushed once when the
+// current dispatch ends: one write for all the responses of a read burst,
+// and for everything a posted task or a connection timer queued.
+//
+// Dispatch: every handler callback runs inside one bracket (reading, the
+// ready list, connection timers, tasks posted with ConnectionRef::Post or
+// Connection::Post, opening, shutdown), and the output queued inside it is
+// flushed when the bracket closes. No handler callback ever runs inside a
+// call to Send, Close, Abort, ShutdownWrite, PauseReading or ResumeReading,
+// whoever makes it: a call made outside this connection's own dispatch (a
+// plain loop task, another connection's callback) schedules the flush on
+// the loop's ready list, where it runs in a dispatch of its own before the
+// loop sleeps.
 //
 // Threading: every member function must be called on the owning loop's
 // thread (inside handler callbacks, loop tasks or timers), except ref(),
 // whose result may be copied to and used from any thread.
-class Connection final : public IoHandler {
+class Connection final : private IoHandler {
  public:
+  using TimerCallback = absl::AnyInvocable<void(Connection&)>;
+
   // Queue bytes for sending. Never blocks. Ignored once Close/Abort/
   // ShutdownWrite was called.
   void Send(absl::string_view data);
@@ -78,8 +92,10 @@ class Connection final : public IoHandler {
   void ShutdownWrite();
   // Graceful close: stop reading, flush the queued output, then close. A
   // peer that does not read within close_linger gets an RST instead.
+  // Handler::OnClose runs when the dispatch ends, never inside this call.
   void Close(CloseReason reason = CloseReason::kLocalClose);
-  // Hard close: discard the output and reset the connection (RST).
+  // Hard close: discard the output and reset the connection (RST), when the
+  // dispatch ends.
   void Abort(CloseReason reason = CloseReason::kAborted);
 
   // Pause or resume reading, e.g. while a request is processed
@@ -92,16 +108,32 @@ class Connection final : public IoHandler {
   // is lazily pushed back when it fires early.
   void SetIdleTimeout(absl::Duration timeout);
 
+  // Timers that belong to this connection: `callback` runs inside the
+  // connection's dispatch (its output is flushed when it returns), and every
+  // timer still scheduled is cancelled when the connection closes, so a
+  // callback never runs for a closed connection and needs no bookkeeping in
+  // OnClose. RunEvery repeats until cancelled or closed.
+  TimerId RunAfter(absl::Duration delay, TimerCallback callback);
+  TimerId RunEvery(absl::Duration interval, TimerCallback callback);
+  // Cancels a timer of this connection; false if it already ran (one-shot),
+  // was cancelled, or is not this connection's.
+  bool CancelTimer(TimerId id);
+
+  // Runs `task` inside this connection's dispatch on a later turn of the
+  // loop, if the connection is still open then: e.g. to finish work after
+  // the current callback without re-entering it.
+  void Post(absl::AnyInvocable<void(Connection&) &&> task);
+
   // The received bytes no handler has consumed yet: for a handler that
   // resumes processing outside OnData (e.g. after an asynchronous answer).
   Buffer& input() { return input_; }
 
   // Bytes queued and not yet accepted by the kernel.
   size_t output_bytes() const { return queued_output_; }
-  bool reading_paused() const { return paused_by_user_ || paused_by_water_; }
+  bool reading_paused() const { return Has(kPausedByUser | kPausedByWater); }
   // True once Close/Abort was called or the connection ended.
-  bool closing() const { return state_ != State::kOpen; }
-  bool write_shutdown() const { return shutdown_requested_; }
+  bool closing() const { return phase_ != Phase::kOpen; }
+  bool write_shutdown() const { return Has(kShutdownRequested); }
 
   // The peer's address (one getpeername on the first call).
   const SocketAddress& peer();
@@ -118,16 +150,37 @@ class Connection final : public IoHandler {
   Handler* handler() const { return handler_.get(); }
   const ConnectionOptions& options() const { return options_; }
 
-  // IoHandler; called by the EventLoop only.
-  void HandleIo(uint32_t events) override;
-  void HandleReady() override;
+  // The connection's state in one line, e.g. "open reading writable
+  // paused-by-water", for logs and test failures.
+  std::string DebugState() const;
 
   ~Connection();
 
  private:
   friend class Worker;
+  friend class ConnectionRef;
 
-  enum class State : uint8_t { kOpen, kClosing, kClosed };
+  // Where the connection is in its life. Only forward moves happen:
+  // kOpen -> kClosing (Close: flush, then close) -> kClosed, or
+  // kOpen/kClosing -> kAborting (Abort: RST at the end of the dispatch) ->
+  // kClosed.
+  enum class Phase : uint8_t { kOpen, kClosing, kAborting, kClosed };
+
+  // The rest of the state: independent facts about the two directions, one
+  // bit each.
+  enum Flag : uint16_t {
+    kWritable = 1 << 0,            // no EAGAIN since the last EPOLLOUT edge
+    kInDispatch = 1 << 1,          // inside the dispatch bracket
+    kFlushScheduled = 1 << 2,      // on the ready list to flush output
+    kReadPending = 1 << 3,         // bytes may wait: no EAGAIN since pause
+    kInputEnded = 1 << 4,          // EOF read
+    kHangupSeen = 1 << 5,          // RDHUP/HUP/ERR reported: read to EOF
+    kPausedByUser = 1 << 6,        // PauseReading
+    kPausedByWater = 1 << 7,       // output above the high-water mark
+    kShutdownRequested = 1 << 8,   // ShutdownWrite (or closing) asked for FIN
+    kShutdownDone = 1 << 9,        // FIN sent
+    kHadUnreadInput = 1 << 10,     // input was discarded while closing
+  };
 
   // A file range queued with SendFile, followed by the bytes sent after it.
   struct FileSegment {
@@ -140,16 +193,47 @@ class Connection final : public IoHandler {
   Connection(Worker* worker, EventLoop* loop, UniqueFd fd, uint32_t slot,
              uint32_t generation, uint64_t id,
              const ConnectionOptions& options);
+
+  // For the Worker: the steps of a connection's life that it starts.
+  // Runs OnOpen (inside a dispatch).
   void Open(std::unique_ptr<Handler> handler);
+  // Reads what already arrived before the connection is registered (see
+  // ConnectionOptions::read_on_accept).
+  void ReadBeforeRegistering();
+  // Registers the fd with the loop (or takes over a registration made for
+  // the connect); false if epoll refused it.
+  absl::Status Register(bool already_watched);
+  // Handler::OnServerStopping inside a dispatch.
+  void NotifyServerStopping();
+  // Abort inside a dispatch: the connection is closed when this returns.
+  void ForceClose(CloseReason reason);
+  // Ends the connection without callbacks when it was never opened.
+  void DiscardUnopened();
+  bool closed() const { return phase_ == Phase::kClosed; }
+
+  // IoHandler: called by the EventLoop only.
+  void HandleIo(uint32_t events) override;
+  void HandleReady() override;
+
+  // The one dispatch path: runs `fn` (which may call handler callbacks)
+  // inside the bracket; the outermost bracket ends with EndDispatch.
+  template <typename Fn>
+  void Dispatch(Fn&& fn);
+  // Closes the bracket: flush, water marks, FIN, close, in that order.
+  void EndDispatch();
+  // For calls made outside a dispatch: flush later, from the ready list.
+  void ScheduleFlush();
+  // A task from ConnectionRef::Post, inside a dispatch.
+  void RunTask(absl::AnyInvocable<void(Connection&) &&> task);
 
   void ReadInput(uint32_t events);
-  void Dispatch();
-  void EndDispatch();
   void FlushOutput();
   bool WriteBuffer(Buffer& buffer);
   bool SendFileSegment(FileSegment& segment);
   void OnOutputConsumed(size_t n);
-  void UpdateWaterMarks();
+  // Calls OnHighWater/OnDrained as the queued output crosses the marks;
+  // returns true if a callback ran (and may have queued more output).
+  bool UpdateWaterMarks();
   void MaybeFinishClosing();
   void CloseNow(CloseReason reason);
   void HandleWriteError(int error);
@@ -158,7 +242,15 @@ class Connection final : public IoHandler {
   void ArmLingerTimer();
   void ArmWriteTimer(int64_t delay_ms);
   void OnWriteTimer();
+  TimerId AddUserTimer(absl::Duration delay, absl::Duration period,
+                       TimerCallback callback);
+  void ForgetUserTimer(uint64_t key);
+  void CancelUserTimers();
   void Touch() { last_activity_ms_ = loop_->now_ms(); }
+
+  bool Has(uint16_t flags) const { return (flags_ & flags) != 0; }
+  void Set(uint16_t flags) { flags_ |= flags; }
+  void Clear(uint16_t flags) { flags_ &= static_cast<uint16_t>(~flags); }
 
   Worker* const worker_;
   EventLoop* const loop_;
@@ -178,20 +270,18 @@ class Connection final : public IoHandler {
   TimerId idle_timer_;
   TimerId linger_timer_;
   TimerId write_timer_;
+  // RunAfter/RunEvery timers still scheduled; a one-shot timer finds its
+  // entry by key when it fires.
+  struct UserTimer {
+    uint64_t key;
+    TimerId id;
+  };
+  std::vector<UserTimer> user_timers_;
+  uint64_t next_timer_key_ = 0;
   int64_t last_write_ms_ = 0;  // the last time output made progress
   CloseReason close_reason_ = CloseReason::kLocalClose;
-  State state_ = State::kOpen;
-  bool writable_ = true;  // until a write says EAGAIN
-  bool in_dispatch_ = false;
-  bool read_pending_ = false;  // bytes may wait: no EAGAIN seen since pause
-  bool input_ended_ = false;
-  bool paused_by_user_ = false;
-  bool paused_by_water_ = false;
-  bool shutdown_requested_ = false;
-  bool shutdown_done_ = false;
-  bool abort_requested_ = false;
-  bool had_unread_input_ = false;
-  bool hangup_seen_ = false;  // RDHUP/HUP/ERR reported: read to EOF
+  Phase phase_ = Phase::kOpen;
+  uint16_t flags_ = kWritable;
 };
 
 }  // namespace eddy

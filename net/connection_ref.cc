@@ -20,7 +20,7 @@ bool ConnectionRef::Post(absl::AnyInvocable<void(Connection&) &&> fn) const {
     // The generation is checked again on the loop thread, where it cannot
     // change underneath: a connection closed in between is skipped.
     if (Connection* conn = worker->Find(slot, generation)) {
-      std::move(fn)(*conn);
+      conn->RunTask(std::move(fn));
     }
   });
   return true;

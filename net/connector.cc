@@ -10,7 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "eddy/core/event_loop.h"
 #include "eddy/core/unique_fd.h"
-#include "eddy/net/socket.h"
+#include "eddy/net/internal/socket.h"
+#include "eddy/net/internal/worker_access.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
@@ -41,7 +42,7 @@ class PendingConnect final : public IoHandler, public PendingConnection {
       Finish();
       return;
     }
-    worker_.AddPending(this);
+    WorkerAccess::AddPending(worker_, this);
     tracked_ = true;
     Attempt();
   }
@@ -131,14 +132,20 @@ class PendingConnect final : public IoHandler, public PendingConnection {
   }
 
   void Forget() {
-    if (tracked_) worker_.RemovePending(this);
+    if (tracked_) WorkerAccess::RemovePending(worker_, this);
     tracked_ = false;
   }
 
   void Connected(bool registered) {
     StopWatching();
     Forget();
-    worker_.Adopt(std::move(fd_), make_handler_(), registered);
+    absl::Status opened =
+        registered ? WorkerAccess::AdoptRegistered(worker_, std::move(fd_),
+                                                   make_handler_())
+                   : worker_.Adopt(std::move(fd_), make_handler_());
+    // A connection the worker could not take never opened: the caller
+    // hears of it as of any other failure.
+    if (!opened.ok()) on_failure_(std::move(opened));
     Finish();
   }
 

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "eddy/net/internal/acceptor.h"
+#include "eddy/net/internal/socket.h"
+
 namespace eddy {
 namespace {
 

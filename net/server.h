@@ -7,15 +7,24 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "eddy/net/acceptor.h"
 #include "eddy/net/address.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
-#include "eddy/net/socket.h"
 #include "eddy/net/worker.h"
 #include "eddy/net/worker_group.h"
 
 namespace eddy {
+
+class Acceptor;
+
+// What the acceptor counted; Server::acceptor_stats().
+struct AcceptorStats {
+  uint64_t accepted = 0;         // handed to a worker
+  uint64_t rejected_at_cap = 0;  // closed because of max_connections
+  uint64_t fd_exhausted = 0;     // EMFILE/ENFILE/ENOBUFS/ENOMEM episodes
+  uint64_t dropped_no_fd = 0;    // accepted on the reserve fd and closed
+  uint64_t accept_errors = 0;    // other accept4 failures
+};
 
 // Everything a Server can be told, with safe defaults: the workers' part
 // (workers, pin_workers, inbox_depth, connection, shutdown_timeout) comes

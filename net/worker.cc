@@ -4,6 +4,9 @@
 
 #include <utility>
 
+#include "eddy/net/internal/worker_access.h"
+#include "eddy/net/internal/worker_inbox.h"
+
 namespace eddy {
 
 Worker::Worker(size_t index, EventLoop& loop, ProtocolFactory* factory,
@@ -14,7 +17,7 @@ Worker::Worker(size_t index, EventLoop& loop, ProtocolFactory* factory,
       factory_(factory),
       options_(options),
       open_connections_(open_connections),
-      inbox_(inbox_depth),
+      inbox_(std::make_unique<WorkerInbox>(inbox_depth)),
       chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
   for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr);
 }
@@ -30,13 +33,9 @@ bool Worker::HandOff(int fd) {
   return true;
 }
 
-bool Worker::QueueHandOff(int fd) {
-  if (!inbox_.push(fd)) return false;
-  inbox_pending_.store(true, std::memory_order_seq_cst);
-  return true;
-}
+bool Worker::QueueHandOff(int fd) { return inbox_->Push(fd); }
 
-void Worker::CountShed() { shed_.Add(); }
+void Worker::CountShedByAcceptor() { shed_by_acceptor_.Add(); }
 
 WorkerStats Worker::stats() const {
   WorkerStats stats;
@@ -44,7 +43,7 @@ WorkerStats Worker::stats() const {
   stats.closed = closed_.value();
   stats.active =
       stats.accepted >= stats.closed ? stats.accepted - stats.closed : 0;
-  stats.shed = shed_.value();
+  stats.shed = shed_by_acceptor_.value() + shed_by_worker_.value();
   stats.bytes_in = bytes_in_.value();
   stats.bytes_out = bytes_out_.value();
   return stats;
@@ -65,15 +64,12 @@ Connection* Worker::Find(uint32_t slot, uint32_t generation) const {
   return conn != nullptr && !conn->closing() ? conn : nullptr;
 }
 
-bool Worker::HasPendingWork() const {
-  return inbox_pending_.load(std::memory_order_seq_cst);
-}
+bool Worker::HasPendingWork() const { return inbox_->pending(); }
 
 void Worker::RunPendingWork() {
-  // Clear first: a push that lands during the drain sets it again.
-  inbox_pending_.store(false, std::memory_order_seq_cst);
-  inbox_.consume_all([this](int fd) {
-    OpenConnection(UniqueFd(fd), nullptr, /*registered=*/false);
+  inbox_->Drain([this](int fd) {
+    // A failure is counted as shed inside; the fd is closed with it.
+    (void)OpenConnection(UniqueFd(fd), nullptr, /*registered=*/false);
   });
 }
 
@@ -92,10 +88,9 @@ bool Worker::AllocateSlot(uint32_t* slot) {
   return true;
 }
 
-void Worker::Adopt(UniqueFd fd, std::unique_ptr<Handler> handler,
-                   bool registered) {
-  open_connections_.fetch_add(1, std::memory_order_relaxed);
-  OpenConnection(std::move(fd), std::move(handler), registered);
+absl::Status Worker::Adopt(UniqueFd fd, std::unique_ptr<Handler> handler) {
+  return OpenConnection(std::move(fd), std::move(handler),
+                        /*registered=*/false);
 }
 
 void Worker::AddPending(PendingConnection* pending) {
@@ -110,13 +105,20 @@ void Worker::RemovePending(PendingConnection* pending) {
   pending_.pop_back();
 }
 
-void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler,
-                            bool registered) {
+absl::Status Worker::OpenConnection(UniqueFd owned,
+                                    std::unique_ptr<Handler> handler,
+                                    bool registered) {
+  const bool handed_off = handler == nullptr;
+  // Handed-off fds were counted by the acceptor when it took them.
+  if (!handed_off) open_connections_.fetch_add(1, std::memory_order_relaxed);
   uint32_t slot;
-  if (!AllocateSlot(&slot)) {
+  if (shutting_down_ || !AllocateSlot(&slot)) {
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    shed_.Add();
-    return;
+    shed_by_worker_.Add();
+    return shutting_down_
+               ? absl::CancelledError("the worker is shutting down")
+               : absl::ResourceExhaustedError(
+                     "the worker has no free connection slot");
   }
   Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
   const uint32_t offset = slot & (kChunkSize - 1);
@@ -128,54 +130,63 @@ void Worker::OpenConnection(UniqueFd owned, std::unique_ptr<Handler> handler,
   chunk->connection[offset] = std::move(conn);
   chunk->generation[offset].store(generation, std::memory_order_release);
   ++open_;
-  accepted_.Add();
-  const bool accepted = handler == nullptr;
-  if (accepted) handler = factory_->NewHandler(*raw);
-  if (accepted && options_.read_on_accept) {
+  if (handed_off && options_.read_on_accept) {
     // Serve the bytes already waiting first, then register: a connection
     // that closes with its first answer is never registered at all. Until
     // then the socket is writable (nothing was sent yet), and epoll_ctl(ADD)
     // reports whatever arrived or drained after the read.
-    raw->Open(std::move(handler));
-    raw->HandleReady();
-    if (raw->state_ != Connection::State::kClosed) {
-      Register(raw, /*already_watched=*/false);
+    accepted_.Add();
+    raw->Open(factory_->NewHandler(*raw));
+    raw->ReadBeforeRegistering();
+    if (!raw->closed()) {
+      if (absl::Status watched = raw->Register(false); !watched.ok()) {
+        raw->ForceClose(CloseReason::kError);
+      }
     }
-    return;
+    return absl::OkStatus();
   }
   // Register before OnOpen so that a Send in OnOpen can complete normally;
   // the edge for bytes that arrived before registration is reported anyway,
   // because epoll_ctl(ADD) and (MOD) check the current readiness.
-  if (!Register(raw, registered)) return;
-  raw->Open(std::move(handler));
-}
-
-bool Worker::Register(Connection* conn, bool already_watched) {
-  constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-  const absl::Status watched = already_watched
-                                   ? loop_.Rewatch(conn->fd(), kEvents, conn)
-                                   : loop_.Watch(conn->fd(), kEvents, conn);
-  if (!watched.ok()) {
-    conn->CloseNow(CloseReason::kError);
-    return false;
+  if (absl::Status watched = raw->Register(registered); !watched.ok()) {
+    // Never opened: no callback runs, and it was never counted as accepted.
+    shed_by_worker_.Add();
+    open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    raw->DiscardUnopened();
+    return watched;
   }
-  return true;
+  accepted_.Add();
+  raw->Open(handed_off ? factory_->NewHandler(*raw) : std::move(handler));
+  return absl::OkStatus();
 }
 
-void Worker::Release(Connection* conn, CloseReason /*reason*/) {
+void Worker::Release(Connection* conn) {
+  closed_.Add();
+  open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  ReleaseSlot(conn);
+}
+
+void Worker::ReleaseSlot(Connection* conn) {
   const uint32_t slot = conn->slot_;
   Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
   const uint32_t offset = slot & (kChunkSize - 1);
   chunk->generation[offset].fetch_add(1, std::memory_order_release);
   --open_;
-  closed_.Add();
-  open_connections_.fetch_sub(1, std::memory_order_relaxed);
   // Events of this iteration may still name the connection: free it, and
   // its slot, once the iteration is over.
   loop_.RunAfterIteration([this, chunk, offset, slot] {
     chunk->connection[offset].reset();
     free_slots_.push_back(slot);
   });
+}
+
+template <typename Fn>
+void Worker::ForEachConnection(Fn fn) {
+  for (uint32_t slot = 0; slot < next_unused_slot_; ++slot) {
+    Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
+    Connection* conn = chunk->connection[slot & (kChunkSize - 1)].get();
+    if (conn != nullptr && !conn->closed()) fn(*conn);
+  }
 }
 
 void Worker::BeginShutdown() {
@@ -185,28 +196,15 @@ void Worker::BeginShutdown() {
   std::vector<PendingConnection*> pending;
   pending.swap(pending_);
   for (PendingConnection* connect : pending) connect->CancelForShutdown();
-  for (uint32_t slot = 0; slot < next_unused_slot_; ++slot) {
-    Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
-    Connection* conn = chunk->connection[slot & (kChunkSize - 1)].get();
-    if (conn == nullptr || conn->closing()) continue;
-    conn->in_dispatch_ = true;
-    conn->handler_->OnServerStopping(*conn);
-    conn->EndDispatch();
-  }
+  ForEachConnection([](Connection& conn) { conn.NotifyServerStopping(); });
 }
 
 void Worker::AbortAll(CloseReason reason) {
-  for (uint32_t slot = 0; slot < next_unused_slot_; ++slot) {
-    Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
-    Connection* conn = chunk->connection[slot & (kChunkSize - 1)].get();
-    if (conn != nullptr && conn->state_ != Connection::State::kClosed) {
-      conn->Abort(reason);
-    }
-  }
+  ForEachConnection([reason](Connection& conn) { conn.ForceClose(reason); });
 }
 
 void Worker::CloseQueuedFds() {
-  inbox_.consume_all([this](int fd) {
+  inbox_->Drain([this](int fd) {
     ::close(fd);
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
   });

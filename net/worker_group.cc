@@ -1,5 +1,7 @@
 #include "eddy/net/worker_group.h"
 
+#include "eddy/core/internal/loop_thread_pool.h"
+
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -57,17 +59,17 @@ absl::Status WorkerGroup::Start() {
   // send() already passes MSG_NOSIGNAL.
   std::signal(SIGPIPE, SIG_IGN);
 
-  WorkerPool::Options pool_options;
+  LoopThreadPool::Options pool_options;
   pool_options.threads = options_.workers;
   pool_options.pin_threads = options_.pin_workers;
-  absl::StatusOr<std::unique_ptr<WorkerPool>> pool =
-      WorkerPool::Create(pool_options);
+  absl::StatusOr<std::unique_ptr<LoopThreadPool>> pool =
+      LoopThreadPool::Create(pool_options);
   if (!pool.ok()) return pool.status();
   pool_ = *std::move(pool);
   for (size_t i = 0; i < pool_->size(); ++i) {
-    workers_.push_back(std::make_unique<Worker>(
+    workers_.push_back(std::unique_ptr<Worker>(new Worker(
         i, pool_->loop(i), factory_, options_.connection, options_.inbox_depth,
-        open_connections_));
+        open_connections_)));
     pool_->loop(i).AddWorkSource(workers_.back().get());
   }
   if (absl::Status s = pool_->Start(); !s.ok()) {
@@ -114,6 +116,8 @@ void WorkerGroup::Stop() {
   pool_->Stop();
   for (auto& worker : workers_) worker->CloseQueuedFds();
 }
+
+EventLoop& WorkerGroup::loop(size_t i) const { return pool_->loop(i); }
 
 std::vector<Worker*> WorkerGroup::workers() const {
   std::vector<Worker*> result;

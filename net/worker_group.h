@@ -9,12 +9,13 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "eddy/core/event_loop.h"
-#include "eddy/core/worker_pool.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
+
+class LoopThreadPool;
 
 // What a WorkerGroup can be told, with safe defaults. ServerOptions extends
 // it with the listening side.
@@ -36,9 +37,9 @@ struct WorkerGroupOptions {
 // program (a load generator, a crawler) uses a WorkerGroup alone and opens
 // its connections with Connect (net/connector.h) on worker(i).
 //
-// The ProtocolFactory makes the handlers of connections handed off by an
-// Acceptor (Worker::HandOff). A group whose connections all come from
-// Connect or Worker::Adopt, which name their own handler, passes none.
+// The ProtocolFactory makes the handlers of connections handed off by a
+// Server's acceptor. A group whose connections all come from Connect or
+// Worker::Adopt, which name their own handler, passes none.
 //
 // Threading: Start and Stop are called from the owning thread (never from a
 // worker or a handler). worker(i), loop(i), stats(), total_stats() and
@@ -66,8 +67,8 @@ class WorkerGroup {
 
   size_t size() const { return workers_.size(); }
   Worker& worker(size_t i) const { return *workers_[i]; }
-  EventLoop& loop(size_t i) const { return pool_->loop(i); }
-  // The Workers in index order, e.g. for an Acceptor to hand off to.
+  EventLoop& loop(size_t i) const;
+  // The Workers in index order.
   std::vector<Worker*> workers() const;
   std::vector<WorkerStats> stats() const;
   WorkerStats total_stats() const;
@@ -80,7 +81,7 @@ class WorkerGroup {
   const WorkerGroupOptions options_;
   ProtocolFactory* const factory_;
   std::atomic<int64_t> open_connections_{0};
-  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<LoopThreadPool> pool_;
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;
 };

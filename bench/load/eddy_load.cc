@@ -24,7 +24,7 @@
 #include "bench/load/load_run.h"
 #include "bench/load/report.h"
 #include "eddy/net/address.h"
-#include "eddy/net/socket.h"
+#include "eddy/net/internal/socket.h"
 
 ABSL_FLAG(std::string, mode, "http",
           "http (HTTP/1.1 keep-alive, one request in flight per connection), "

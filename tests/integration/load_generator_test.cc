@@ -17,7 +17,7 @@
 #include "eddy/net/connection.h"
 #include "eddy/net/echo.h"
 #include "eddy/net/server.h"
-#include "eddy/net/socket.h"
+#include "eddy/net/internal/socket.h"
 #include "tests/support/server_testing.h"
 
 namespace eddy::load {

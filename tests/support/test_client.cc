@@ -14,7 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/net/address.h"
-#include "eddy/net/socket.h"
+#include "eddy/net/internal/socket.h"
 
 namespace eddy::testing {
 namespace {

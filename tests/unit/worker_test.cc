@@ -1,5 +1,7 @@
 #include "eddy/net/worker.h"
 
+#include "eddy/net/internal/worker_access.h"
+
 #include <sys/socket.h>
 
 #include <atomic>
@@ -19,8 +21,9 @@ TEST(Worker, HandOffFillsTheInboxThenRefusesAndTheLoopOpensWhatWasQueued) {
   auto factory = MakeEchoFactory();
   ConnectionOptions options;
   std::atomic<int64_t> open{0};
-  Worker worker(0, **loop, factory.get(), options, /*inbox_depth=*/4, open);
-  (*loop)->AddWorkSource(&worker);
+  std::unique_ptr<Worker> owned = WorkerAccess::Create(
+      0, **loop, factory.get(), options, /*inbox_depth=*/4, open);
+  Worker& worker = *owned;
 
   int peers[5];
   for (int i = 0; i < 5; ++i) {
@@ -28,14 +31,14 @@ TEST(Worker, HandOffFillsTheInboxThenRefusesAndTheLoopOpensWhatWasQueued) {
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
     peers[i] = fds[1];
     if (i < 4) {
-      EXPECT_TRUE(worker.HandOff(fds[0]));
+      EXPECT_TRUE(WorkerAccess::HandOff(worker, fds[0]));
       open.fetch_add(1);
     } else {
-      EXPECT_FALSE(worker.HandOff(fds[0])) << "a full inbox must refuse";
+      EXPECT_FALSE(WorkerAccess::HandOff(worker, fds[0])) << "a full inbox must refuse";
       ::close(fds[0]);
     }
   }
-  EXPECT_TRUE(worker.HasPendingWork());
+  EXPECT_TRUE(WorkerAccess::HasPendingHandOffs(worker));
   std::thread thread([&] { (*loop)->Run(); });
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (worker.stats().accepted < 4 && absl::Now() < deadline) {
@@ -66,8 +69,9 @@ TEST(Worker, ManyHandOffsFromAnotherThreadAreAllOpened) {
   auto factory = MakeEchoFactory();
   ConnectionOptions options;
   std::atomic<int64_t> open{0};
-  Worker worker(0, **loop, factory.get(), options, 64, open);
-  (*loop)->AddWorkSource(&worker);
+  std::unique_ptr<Worker> owned = WorkerAccess::Create(
+      0, **loop, factory.get(), options, 64, open);
+  Worker& worker = *owned;
   std::thread thread([&] { (*loop)->Run(); });
   constexpr int kHandOffs = 2000;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
@@ -76,7 +80,7 @@ TEST(Worker, ManyHandOffsFromAnotherThreadAreAllOpened) {
     int fds[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
     open.fetch_add(1);
-    while (!worker.HandOff(fds[0])) {
+    while (!WorkerAccess::HandOff(worker, fds[0])) {
       ASSERT_LT(absl::Now(), deadline) << "inbox never drained";
       std::this_thread::yield();
     }

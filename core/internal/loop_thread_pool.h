@@ -1,5 +1,5 @@
-#ifndef EDDY_CORE_WORKER_POOL_H_
-#define EDDY_CORE_WORKER_POOL_H_
+#ifndef EDDY_CORE_INTERNAL_LOOP_THREAD_POOL_H_
+#define EDDY_CORE_INTERNAL_LOOP_THREAD_POOL_H_
 
 #include <memory>
 #include <thread>
@@ -11,13 +11,13 @@
 
 namespace eddy {
 
-// WorkerPool runs N threads, each running one EventLoop for its whole life.
+// LoopThreadPool runs N threads, each running one EventLoop for its whole life.
 //
 // Threading: Create, Start and Stop are called by the owning thread (not from
 // a worker). loop(i) may be called from any thread once Create returned; the
 // loops are valid until the pool is destroyed. Work sources and watches may
 // be added to a loop between Create and Start.
-class WorkerPool {
+class LoopThreadPool {
  public:
   struct Options {
     // Number of worker threads; 0 means one per online CPU.
@@ -28,10 +28,10 @@ class WorkerPool {
     std::string name = "eddy-worker";
   };
 
-  static absl::StatusOr<std::unique_ptr<WorkerPool>> Create(Options options);
-  ~WorkerPool();  // Stops and joins if still running.
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
+  static absl::StatusOr<std::unique_ptr<LoopThreadPool>> Create(Options options);
+  ~LoopThreadPool();  // Stops and joins if still running.
+  LoopThreadPool(const LoopThreadPool&) = delete;
+  LoopThreadPool& operator=(const LoopThreadPool&) = delete;
 
   // Starts the threads and returns once every loop is running.
   absl::Status Start();
@@ -42,7 +42,7 @@ class WorkerPool {
   EventLoop& loop(size_t i) const { return *loops_[i]; }
 
  private:
-  explicit WorkerPool(Options options) : options_(std::move(options)) {}
+  explicit LoopThreadPool(Options options) : options_(std::move(options)) {}
 
   Options options_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
@@ -51,4 +51,4 @@ class WorkerPool {
 
 }  // namespace eddy
 
-#endif  // EDDY_CORE_WORKER_POOL_H_
+#endif  // EDDY_CORE_INTERNAL_LOOP_THREAD_POOL_H_

@@ -1,4 +1,4 @@
-#include "eddy/net/acceptor.h"
+#include "eddy/net/internal/acceptor.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <utility>
+
+#include "eddy/net/internal/worker_access.h"
 
 namespace eddy {
 namespace {
@@ -111,8 +113,11 @@ void Acceptor::AcceptBurst() {
         OnDescriptorsExhausted();
         return;
       default:
+        // Not exhaustion (e.g. EPERM from a firewall hook): no descriptor
+        // is short, so the reserve stays and no waiting client is dropped;
+        // retry after a pause so that a persistent error cannot spin.
         accept_errors_.Add();
-        OnDescriptorsExhausted();
+        BackOff();
         return;
     }
   }
@@ -142,7 +147,7 @@ void Acceptor::Dispatch(int fd) {
   accepted_.Add();
   for (size_t k = 0; k < count; ++k) {
     const size_t index = (first + k) % count;
-    if (workers_[index]->QueueHandOff(fd)) {
+    if (WorkerAccess::QueueHandOff(*workers_[index], fd)) {
       unwoken_[index] = true;
       if (++unwoken_fds_ >= kMaxHandOffsPerWake) {
         WakeWorkersWithNewConnections();
@@ -154,14 +159,14 @@ void Acceptor::Dispatch(int fd) {
   // Every inbox is full: the workers are far behind, and queueing more
   // would only add latency. Shed this connection.
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
-  workers_[first]->CountShed();
+  WorkerAccess::CountShed(*workers_[first]);
   ::close(fd);
 }
 
 void Acceptor::WakeWorkersWithNewConnections() {
   if (unwoken_fds_ == 0) return;
   for (size_t i = 0; i < workers_.size(); ++i) {
-    if (unwoken_[i]) workers_[i]->WakeForHandOffs();
+    if (unwoken_[i]) WorkerAccess::WakeForHandOffs(*workers_[i]);
     unwoken_[i] = false;
   }
   unwoken_fds_ = 0;
@@ -180,6 +185,10 @@ void Acceptor::OnDescriptorsExhausted() {
     }
     reserve_fd_ = OpenReserveFd();
   }
+  BackOff();
+}
+
+void Acceptor::BackOff() {
   // Level-triggered pressure without a level-triggered event: retry on a
   // timer, backing off exponentially, so the thread does not spin.
   backing_off_ = true;

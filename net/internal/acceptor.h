@@ -1,5 +1,5 @@
-#ifndef EDDY_NET_ACCEPTOR_H_
-#define EDDY_NET_ACCEPTOR_H_
+#ifndef EDDY_NET_INTERNAL_ACCEPTOR_H_
+#define EDDY_NET_INTERNAL_ACCEPTOR_H_
 
 #include <atomic>
 #include <cstdint>
@@ -13,17 +13,11 @@
 #include "eddy/core/single_writer_counter.h"
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/server.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
 
-struct AcceptorStats {
-  uint64_t accepted = 0;         // handed to a worker
-  uint64_t rejected_at_cap = 0;  // closed because of max_connections
-  uint64_t fd_exhausted = 0;     // EMFILE/ENFILE/ENOBUFS/ENOMEM episodes
-  uint64_t dropped_no_fd = 0;    // accepted on the reserve fd and closed
-  uint64_t accept_errors = 0;    // other accept4 failures
-};
 
 // Acceptor owns the listening socket and runs on its own thread with its own
 // EventLoop. It accepts until EAGAIN and hands each fd to the next worker in
@@ -35,6 +29,8 @@ struct AcceptorStats {
 //
 // Threading: Start and Stop are called by the owner (not by the acceptor
 // thread). stats() from any thread.
+//
+// Internal: servers own one through Server; not installed.
 class Acceptor final : public IoHandler {
  public:
   struct Options {
@@ -71,6 +67,8 @@ class Acceptor final : public IoHandler {
   void Dispatch(int fd);
   void WakeWorkersWithNewConnections();
   void OnDescriptorsExhausted();
+  // Retries accepting on a timer, backing off exponentially.
+  void BackOff();
 
   UniqueFd listen_fd_;
   UniqueFd reserve_fd_;
@@ -95,4 +93,4 @@ class Acceptor final : public IoHandler {
 
 }  // namespace eddy
 
-#endif  // EDDY_NET_ACCEPTOR_H_
+#endif  // EDDY_NET_INTERNAL_ACCEPTOR_H_

@@ -1,5 +1,5 @@
-#ifndef EDDY_NET_SOCKET_H_
-#define EDDY_NET_SOCKET_H_
+#ifndef EDDY_NET_INTERNAL_SOCKET_H_
+#define EDDY_NET_INTERNAL_SOCKET_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,4 +50,4 @@ absl::Status SetLingerZero(int fd);
 
 }  // namespace eddy
 
-#endif  // EDDY_NET_SOCKET_H_
+#endif  // EDDY_NET_INTERNAL_SOCKET_H_

@@ -1,4 +1,4 @@
-#include "eddy/core/worker_pool.h"
+#include "eddy/core/internal/loop_thread_pool.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -12,12 +12,12 @@
 
 namespace eddy {
 
-absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(
+absl::StatusOr<std::unique_ptr<LoopThreadPool>> LoopThreadPool::Create(
     Options options) {
   if (options.threads == 0) {
     options.threads = std::max(1u, std::thread::hardware_concurrency());
   }
-  std::unique_ptr<WorkerPool> pool(new WorkerPool(std::move(options)));
+  std::unique_ptr<LoopThreadPool> pool(new LoopThreadPool(std::move(options)));
   for (size_t i = 0; i < pool->options_.threads; ++i) {
     absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
     if (!loop.ok()) return loop.status();
@@ -26,11 +26,11 @@ absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(
   return pool;
 }
 
-WorkerPool::~WorkerPool() { Stop(); }
+LoopThreadPool::~LoopThreadPool() { Stop(); }
 
-absl::Status WorkerPool::Start() {
+absl::Status LoopThreadPool::Start() {
   if (!threads_.empty()) {
-    return absl::FailedPreconditionError("WorkerPool::Start called twice");
+    return absl::FailedPreconditionError("LoopThreadPool::Start called twice");
   }
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   std::latch running(static_cast<std::ptrdiff_t>(loops_.size()));
@@ -64,7 +64,7 @@ absl::Status WorkerPool::Start() {
   return absl::OkStatus();
 }
 
-void WorkerPool::Stop() {
+void LoopThreadPool::Stop() {
   for (auto& loop : loops_) loop->Stop();
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();

@@ -1,4 +1,4 @@
-#include "eddy/net/socket.h"
+#include "eddy/net/internal/socket.h"
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
