@@ -4,9 +4,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <vector>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -15,17 +16,19 @@ namespace {
 
 constexpr size_t kFlushBytes = 32 * 1024;
 
-// One per thread and log: the lines not yet written, and when they were
-// last written. Flushed by its destructor when the worker thread exits.
-struct ThreadBuffer {
-  int fd = -1;
+std::atomic<uint64_t> next_log_id{1};
+
+}  // namespace
+
+// The lines one worker has not written yet, and when it last wrote.
+struct AccessLog::ThreadBuffer {
   std::string pending;
   time_t last_flush = 0;
   time_t stamp_second = -1;
   char stamp[40];
   size_t stamp_length = 0;
 
-  void Flush() {
+  void WriteTo(int fd) {
     size_t done = 0;
     while (done < pending.size()) {
       const ssize_t n =
@@ -40,22 +43,12 @@ struct ThreadBuffer {
     }
     pending.clear();
   }
-  ~ThreadBuffer() {
-    if (fd >= 0 && !pending.empty()) Flush();
-  }
 };
 
-ThreadBuffer& BufferFor(int fd) {
-  thread_local std::vector<std::unique_ptr<ThreadBuffer>> buffers;
-  for (auto& buffer : buffers) {
-    if (buffer->fd == fd) return *buffer;
-  }
-  buffers.push_back(std::make_unique<ThreadBuffer>());
-  buffers.back()->fd = fd;
-  return *buffers.back();
-}
+AccessLog::AccessLog(UniqueFd fd)
+    : fd_(std::move(fd)), id_(next_log_id.fetch_add(1)) {}
 
-}  // namespace
+AccessLog::~AccessLog() { Flush(); }
 
 absl::StatusOr<std::shared_ptr<AccessLog>> AccessLog::Open(
     const std::string& path) {
@@ -71,10 +64,34 @@ absl::StatusOr<std::shared_ptr<AccessLog>> AccessLog::Open(
   return std::shared_ptr<AccessLog>(new AccessLog(std::move(fd)));
 }
 
-void AccessLog::Record(absl::string_view peer_host,
+AccessLog::ThreadBuffer& AccessLog::BufferForThisThread(EventLoop& loop) {
+  // Each thread remembers its buffer in every log it records into.
+  thread_local std::vector<std::pair<uint64_t, ThreadBuffer*>> cache;
+  for (const auto& [id, buffer] : cache) {
+    if (id == id_) return *buffer;
+  }
+  ThreadBuffer* buffer;
+  {
+    absl::MutexLock lock(&mutex_);
+    buffers_.push_back(std::make_unique<ThreadBuffer>());
+    buffer = buffers_.back().get();
+  }
+  cache.emplace_back(id_, buffer);
+  // Lines must not wait for more traffic: this log flushes this worker's
+  // buffer once a second from the worker's own loop, for as long as the
+  // log lives.
+  loop.RunEvery(absl::Seconds(1), [log = weak_from_this(), buffer] {
+    if (std::shared_ptr<AccessLog> alive = log.lock()) {
+      if (!buffer->pending.empty()) buffer->WriteTo(alive->fd_.get());
+    }
+  });
+  return *buffer;
+}
+
+void AccessLog::Record(EventLoop& loop, absl::string_view peer_host,
                        absl::string_view request_line, int status,
                        uint64_t body_bytes) {
-  ThreadBuffer& buffer = BufferFor(fd_.get());
+  ThreadBuffer& buffer = BufferForThisThread(loop);
   timespec now;
   clock_gettime(CLOCK_REALTIME_COARSE, &now);
   if (now.tv_sec != buffer.stamp_second) {
@@ -89,10 +106,13 @@ void AccessLog::Record(absl::string_view peer_host,
                   request_line, "\" ", status, " ", body_bytes, "\n");
   if (buffer.pending.size() >= kFlushBytes || now.tv_sec != buffer.last_flush) {
     buffer.last_flush = now.tv_sec;
-    buffer.Flush();
+    buffer.WriteTo(fd_.get());
   }
 }
 
-void AccessLog::FlushThisThread() { BufferFor(fd_.get()).Flush(); }
+void AccessLog::Flush() {
+  absl::MutexLock lock(&mutex_);
+  for (const auto& buffer : buffers_) buffer->WriteTo(fd_.get());
+}
 
 }  // namespace eddy::http

@@ -4,39 +4,55 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "eddy/core/event_loop.h"
 #include "eddy/core/unique_fd.h"
 
 namespace eddy::http {
 
 // AccessLog writes one Common Log Format line per response:
 //   127.0.0.1 - - [22/Nov/2026:19:46:11 +0000] "GET / HTTP/1.1" 200 13
-// Lines are buffered per thread (each worker has its own buffer) and written
-// with one write(2) per 32 KiB, when FlushThisThread is called (the HTTP
-// protocol does so every second on each worker), and when the thread exits,
-// to a file opened with O_APPEND so that the workers' writes never
+// Each log keeps one buffer per worker thread that records into it, so the
+// hot path takes no lock. A buffer is written with one write(2) per 32 KiB
+// and at least once a second: the first Record on a worker arms a timer on
+// that worker's loop, owned by this log, which flushes that worker's
+// buffer. The file is opened with O_APPEND so that the workers' writes never
 // interleave within a line.
 //
-// Threading: Record may be called from any number of threads at once.
-class AccessLog {
+// Threading: Record is called on an EventLoop's thread (a worker's), any
+// number of them at once. Flush is for the owner, once the threads that
+// record have stopped; the destructor flushes too.
+class AccessLog : public std::enable_shared_from_this<AccessLog> {
  public:
   // Opens (creating, appending) `path`; "-" means standard output.
   static absl::StatusOr<std::shared_ptr<AccessLog>> Open(
       const std::string& path);
+  ~AccessLog();
 
-  void Record(absl::string_view peer_host, absl::string_view request_line,
-              int status, uint64_t body_bytes);
+  // On `loop`'s thread.
+  void Record(EventLoop& loop, absl::string_view peer_host,
+              absl::string_view request_line, int status, uint64_t body_bytes);
 
-  // Writes this thread's buffered lines now.
-  void FlushThisThread();
-
-  int fd() const { return fd_.get(); }
+  // Writes every buffered line now. Not concurrently with Record.
+  void Flush();
 
  private:
-  explicit AccessLog(UniqueFd fd) : fd_(std::move(fd)) {}
-  UniqueFd fd_;
+  struct ThreadBuffer;
+
+  explicit AccessLog(UniqueFd fd);
+  ThreadBuffer& BufferForThisThread(EventLoop& loop);
+
+  const UniqueFd fd_;
+  // Tells this log's buffers apart in each thread's cache, also from a log
+  // that later takes the same address.
+  const uint64_t id_;
+  absl::Mutex mutex_;  // taken once per worker thread, to add its buffer
+  std::vector<std::unique_ptr<ThreadBuffer>> buffers_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace eddy::http

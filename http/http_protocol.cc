@@ -1,5 +1,7 @@
 #include "eddy/http/http_protocol.h"
 
+#include "eddy/http/internal/http_connection_handler.h"
+
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -77,6 +79,11 @@ void HttpConnectionHandler::RequestStateDeleter::operator()(
 HttpConnectionHandler::HttpConnectionHandler(const Router& router,
                                              const HttpOptions& options)
     : router_(router), options_(options) {}
+
+HttpConnectionHandler::~HttpConnectionHandler() {
+  // Responders still out there deliver to nothing from now on.
+  if (async_target_ != nullptr) *async_target_ = nullptr;
+}
 
 void HttpConnectionHandler::AcquireState() {
   if (state_ != nullptr) return;
@@ -166,12 +173,24 @@ void HttpConnectionHandler::Dispatch(Connection& conn, const Request& request) {
     // leave in request order.
     awaiting_async_ = true;
     conn.PauseReading();
-    match.route->async_handler(request,
-                               Responder(conn.ref(), ++async_sequence_));
+    match.route->async_handler(request, MakeResponder(conn));
     return;
   }
   match.route->handler(request, response);
   WriteResponse(conn, response);
+}
+
+Responder HttpConnectionHandler::MakeResponder(Connection& conn) {
+  if (async_target_ == nullptr) {
+    async_target_ = std::make_shared<HttpConnectionHandler*>(this);
+  }
+  return Responder(
+      conn.ref(), [target = async_target_, sequence = ++async_sequence_](
+                      Connection& conn, Response response) {
+        if (*target != nullptr) {
+          (*target)->CompleteAsync(conn, sequence, std::move(response));
+        }
+      });
 }
 
 void HttpConnectionHandler::CompleteAsync(Connection& conn, uint64_t sequence,
@@ -209,12 +228,10 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
   absl::StrAppend(&head, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
                   "\r\nServer: ", options_.server_name,
                   "\r\nDate: ", CurrentHttpDate(), "\r\n");
-  if (!no_body || status == 304) {
-    // 304 keeps no length of its own; a HEAD states the GET's length.
-    if (status != 304) {
-      absl::StrAppend(&head, "Content-Length: ", response.content_length(),
-                      "\r\n");
-    }
+  if (!no_body) {
+    // A HEAD states the GET's length; 304 keeps no length of its own.
+    absl::StrAppend(&head, "Content-Length: ", response.content_length(),
+                    "\r\n");
   }
   if (!keep_alive_) {
     head.append("Connection: close\r\n");
@@ -247,18 +264,9 @@ void HttpConnectionHandler::FinishResponse(Connection& conn,
                                            const Response& response) {
   if (options_.access_log != nullptr) {
     options_.access_log->Record(
-        conn.peer().host(),
+        conn.loop(), conn.peer().host(),
         state_ != nullptr ? absl::string_view(state_->request_line) : "-",
         response.status(), head_only_ ? 0 : response.content_length());
-    // Lines wait in a per-worker buffer; a timer on each worker's loop
-    // writes them out within a second even when traffic stops.
-    thread_local bool flush_timer_armed = false;
-    if (!flush_timer_armed) {
-      flush_timer_armed = true;
-      conn.loop().RunEvery(absl::Seconds(1), [log = options_.access_log] {
-        log->FlushThisThread();
-      });
-    }
   }
   if (!keep_alive_) conn.Close();
 }

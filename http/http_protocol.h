@@ -6,12 +6,9 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "eddy/core/timer_wheel.h"
 #include "eddy/http/access_log.h"
 #include "eddy/http/parser.h"
-#include "eddy/http/response.h"
 #include "eddy/http/router.h"
-#include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
 
 namespace eddy::http {
@@ -54,59 +51,6 @@ class HttpProtocol final : public ProtocolFactory {
   std::shared_ptr<const Router> router_;
   HttpOptions options_;
   std::string overload_response_;
-};
-
-// The per-connection HTTP handler. Public for Responder; protocol authors use
-// HttpProtocol. All functions run on the connection's loop thread.
-class HttpConnectionHandler final : public Handler {
- public:
-  HttpConnectionHandler(const Router& router, const HttpOptions& options);
-
-  void OnData(Connection& conn, Buffer& input) override;
-  void OnDrained(Connection& conn) override;
-  void OnInputEnd(Connection& conn) override;
-  void OnServerStopping(Connection& conn) override;
-  void OnClose(Connection& conn, CloseReason reason) override;
-
-  // Delivers the answer of an asynchronous route (see Responder).
-  void CompleteAsync(Connection& conn, uint64_t sequence, Response response);
-
-  // What a request in progress needs: the parser, the response being built
-  // and the request line for the access log. Borrowed from a per-worker
-  // pool while a request is in progress and handed back when the connection
-  // goes idle, so an idle keep-alive connection holds only this handler's
-  // few words, and a busy one allocates nothing per request.
-  struct RequestState;
-
- private:
-  void ProcessInput(Connection& conn, Buffer& input);
-  void Dispatch(Connection& conn, const Request& request);
-  void RespondError(Connection& conn, int status, absl::string_view detail);
-  void WriteResponse(Connection& conn, Response& response);
-  void FinishResponse(Connection& conn, const Response& response);
-  void AcquireState();
-  // Arms, moves or cancels the 408 timer for the request being received.
-  void UpdateRequestTimer(Connection& conn, bool receiving);
-  void ReleaseStateIfIdle(const Buffer& input);
-
-  struct RequestStateDeleter {
-    void operator()(RequestState* state) const;
-  };
-
-  const Router& router_;
-  const HttpOptions& options_;
-  std::unique_ptr<RequestState, RequestStateDeleter> state_;
-  TimerId request_timer_;
-  bool timing_body_ = false;  // the timer guards the body, not the head
-  uint64_t requests_ = 0;
-  uint64_t async_sequence_ = 0;
-  bool awaiting_async_ = false;
-  bool head_only_ = false;  // the request was HEAD
-  bool http10_ = false;
-  bool keep_alive_ = true;
-  bool continue_sent_ = false;
-  bool input_ended_ = false;
-  bool stopping_ = false;
 };
 
 }  // namespace eddy::http

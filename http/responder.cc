@@ -2,14 +2,13 @@
 
 #include <utility>
 
-#include "eddy/http/http_protocol.h"
 #include "eddy/net/connection.h"
 
 namespace eddy::http {
 
 Responder::Responder(Responder&& other) noexcept
     : connection_(other.connection_),
-      sequence_(other.sequence_),
+      deliver_(std::move(other.deliver_)),
       sent_(std::exchange(other.sent_, true)) {}
 
 Responder::~Responder() {
@@ -24,11 +23,10 @@ Responder::~Responder() {
 bool Responder::Send(Response response) {
   if (sent_) return false;
   sent_ = true;
-  const uint64_t sequence = sequence_;
   return connection_.Post(
-      [sequence, response = std::move(response)](Connection& conn) mutable {
-        auto* handler = static_cast<HttpConnectionHandler*>(conn.handler());
-        handler->CompleteAsync(conn, sequence, std::move(response));
+      [deliver = std::move(deliver_),
+       response = std::move(response)](Connection& conn) mutable {
+        std::move(deliver)(conn, std::move(response));
       });
 }
 

@@ -2,9 +2,16 @@
 #define EDDY_HTTP_RESPONDER_H_
 
 #include <cstdint>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
 
 #include "eddy/http/response.h"
 #include "eddy/net/connection_ref.h"
+
+namespace eddy {
+class Connection;
+}  // namespace eddy
 
 namespace eddy::http {
 
@@ -17,8 +24,13 @@ namespace eddy::http {
 // its client.
 class Responder {
  public:
-  Responder(ConnectionRef connection, uint64_t sequence)
-      : connection_(connection), sequence_(sequence) {}
+  // Runs on the connection's loop thread, inside its dispatch, with the
+  // response; skipped if the connection closed first.
+  using Delivery = absl::AnyInvocable<void(Connection&, Response) &&>;
+
+  // Made by the HTTP protocol for an asynchronous route.
+  Responder(ConnectionRef connection, Delivery deliver)
+      : connection_(connection), deliver_(std::move(deliver)) {}
   Responder(Responder&& other) noexcept;
   Responder& operator=(Responder&&) = delete;
   Responder(const Responder&) = delete;
@@ -31,7 +43,7 @@ class Responder {
 
  private:
   ConnectionRef connection_;
-  uint64_t sequence_;
+  Delivery deliver_;
   bool sent_ = false;
 };
 
