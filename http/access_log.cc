@@ -72,7 +72,7 @@ AccessLog::ThreadBuffer& AccessLog::BufferForThisThread(EventLoop& loop) {
   }
   ThreadBuffer* buffer;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     buffers_.push_back(std::make_unique<ThreadBuffer>());
     buffer = buffers_.back().get();
   }
@@ -111,7 +111,7 @@ void AccessLog::Record(EventLoop& loop, absl::string_view peer_host,
 }
 
 void AccessLog::Flush() {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& buffer : buffers_) buffer->WriteTo(fd_.get());
 }
 

@@ -3,13 +3,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "eddy/core/event_loop.h"
 #include "eddy/core/unique_fd.h"
 
@@ -51,8 +50,10 @@ class AccessLog : public std::enable_shared_from_this<AccessLog> {
   // Tells this log's buffers apart in each thread's cache, also from a log
   // that later takes the same address.
   const uint64_t id_;
-  absl::Mutex mutex_;  // taken once per worker thread, to add its buffer
-  std::vector<std::unique_ptr<ThreadBuffer>> buffers_ ABSL_GUARDED_BY(mutex_);
+  // Taken once per worker thread, to add its buffer, and by Flush. A
+  // std::mutex because Debian's Abseil has no TSan annotations.
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<ThreadBuffer>> buffers_;  // guarded by mutex_
 };
 
 }  // namespace eddy::http

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
+#include "tests/support/notification.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/server.h"
 #include "eddy/net/worker.h"
@@ -244,7 +244,7 @@ TEST(WorkerAdopt, ADescriptorEpollRefusesIsReportedAndGetsNoCallbacks) {
   ASSERT_TRUE(group.Start().ok());
   std::atomic<int> callbacks{0};
   absl::Status status;
-  absl::Notification done;
+  testing::Notification done;
   group.loop(0).Post([&] {
     UniqueFd file(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     status = group.worker(0).Adopt(std::move(file),

@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
+#include "tests/support/notification.h"
 #include "absl/time/clock.h"
 #include "eddy/core/event_loop.h"
 #include "gtest/gtest.h"
@@ -77,7 +77,7 @@ TEST(AccessLog, DestroyedBeforeTheLoopWritesItsLinesAndItsTimerGoesQuiet) {
   auto loop = EventLoop::Create();
   ASSERT_TRUE(loop.ok());
   std::thread thread([&] { (*loop)->Run(); });
-  absl::Notification recorded;
+  testing::Notification recorded;
   std::shared_ptr<AccessLog> owned = *std::move(log);
   (*loop)->Post([&] {
     owned->Record(**loop, "::1", "GET / HTTP/1.0", 200, 3);
