@@ -5,13 +5,12 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "eddy/net/echo.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/program_flags.h"
 
 ABSL_FLAG(uint16_t, port, 9000, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "0.0.0.0",
@@ -23,8 +22,7 @@ ABSL_FLAG(size_t, max_connections, 100000, "connections open at once");
 ABSL_FLAG(bool, pin, false, "pin worker i to CPU i");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("eddy-echo: TCP echo server built on eddy");
-  absl::ParseCommandLine(argc, argv);
+  eddy::ParseProgramFlags(argc, argv, "TCP echo server built on eddy");
 
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);

@@ -10,8 +10,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "eddy/http/access_log.h"
@@ -20,6 +18,7 @@
 #include "eddy/http/static_files.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/program_flags.h"
 
 #ifndef EDDY_DEFAULT_WWW_ROOT
 #define EDDY_DEFAULT_WWW_ROOT "examples/www"
@@ -90,8 +89,7 @@ std::string Metrics(const eddy::Server& server) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("eddy-httpd: the eddy demo HTTP server");
-  absl::ParseCommandLine(argc, argv);
+  eddy::ParseProgramFlags(argc, argv, "the eddy demo HTTP server");
 
   eddy::http::HttpOptions http_options;
   http_options.limits.max_body_bytes = absl::GetFlag(FLAGS_max_body);

@@ -14,6 +14,19 @@
 #include "eddy/net/worker.h"
 
 namespace eddy {
+namespace {
+
+// The socket's pending error (SO_ERROR, which also clears it), 0 if none.
+int TakeSocketError(int fd) {
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+    return errno;
+  }
+  return error;
+}
+
+}  // namespace
 
 Connection::Connection(Worker* worker, EventLoop* loop, UniqueFd fd,
                        uint32_t slot, uint32_t generation, uint64_t id,
@@ -320,6 +333,18 @@ void Connection::ReadInput(uint32_t events) {
     const bool discarding = phase_ == Phase::kClosing;
     if (!discarding && reading_paused()) {
       Set(kReadPending);
+      // A paused connection reads nothing, so a reset would stay unseen
+      // until reading resumes, which may be never when the handler waits on
+      // another connection that waits on this one (a proxy under
+      // backpressure). The peer is gone: nothing either way can be
+      // delivered any more.
+      if (events & EPOLLERR) {
+        const int error = TakeSocketError(fd_.get());
+        if (error != 0) {
+          CloseNow(error == ECONNRESET || error == EPIPE ? CloseReason::kReset
+                                                         : CloseReason::kError);
+        }
+      }
       return;
     }
     if (budget == 0) {

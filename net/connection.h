@@ -99,7 +99,8 @@ class Connection final : private IoHandler {
   void Abort(CloseReason reason = CloseReason::kAborted);
 
   // Pause or resume reading, e.g. while a request is processed
-  // asynchronously. Independent of the automatic water-mark pause.
+  // asynchronously. Independent of the automatic water-mark pause. A reset
+  // by the peer still closes a paused connection (OnClose, kReset).
   void PauseReading();
   void ResumeReading();
 

@@ -15,8 +15,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -25,6 +23,7 @@
 #include "bench/load/report.h"
 #include "eddy/net/address.h"
 #include "eddy/net/internal/socket.h"
+#include "examples/program_flags.h"
 
 ABSL_FLAG(std::string, mode, "http",
           "http (HTTP/1.1 keep-alive, one request in flight per connection), "
@@ -118,10 +117,10 @@ int Run() {
 }  // namespace eddy::load
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "eddy-load: HTTP and echo load generator built on eddy's event loop.\n"
+  eddy::ParseProgramFlags(
+      argc, argv,
+      "HTTP and echo load generator built on eddy's event loop.\n"
       "  eddy-load --mode http --port 8080 --connections 64 --duration 10s");
-  absl::ParseCommandLine(argc, argv);
   // A server that resets a connection must cost an error count, not the
   // process; every send also passes MSG_NOSIGNAL.
   ::signal(SIGPIPE, SIG_IGN);

@@ -3,19 +3,17 @@
 //
 //   eddy-chat --port 9200
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "examples/chat/chat_room.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/chat/chat_room.h"
+#include "examples/program_flags.h"
 
 ABSL_FLAG(uint16_t, port, 9200, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
 ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("eddy-chat: a chat / pub-sub server on eddy");
-  absl::ParseCommandLine(argc, argv);
+  eddy::ParseProgramFlags(argc, argv, "a chat / pub-sub server on eddy");
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);

@@ -5,11 +5,10 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "examples/proxy/tcp_proxy.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/program_flags.h"
+#include "examples/proxy/tcp_proxy.h"
 
 ABSL_FLAG(uint16_t, port, 9100, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
@@ -19,8 +18,7 @@ ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
           "give up on an upstream connect after this long");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("eddy-proxy: a TCP proxy on eddy");
-  absl::ParseCommandLine(argc, argv);
+  eddy::ParseProgramFlags(argc, argv, "a TCP proxy on eddy");
   auto upstream =
       eddy::SocketAddress::ParseHostPort(absl::GetFlag(FLAGS_upstream));
   if (!upstream.ok()) {

@@ -16,6 +16,24 @@ struct Session {
   Connection* up = nullptr;
 };
 
+// Whether a connection that ended for `reason` delivered its output: only
+// then may its partner finish gracefully.
+bool EndedCleanly(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kPeerClosed:
+    case CloseReason::kLocalClose:
+    case CloseReason::kIdleTimeout:
+    case CloseReason::kServerStopping:
+      return true;
+    case CloseReason::kAborted:
+    case CloseReason::kReset:
+    case CloseReason::kError:
+    case CloseReason::kWriteTimeout:
+      return false;
+  }
+  return false;
+}
+
 class ProxySide final : public Handler {
  public:
   enum class Role { kDown, kUp };
@@ -82,9 +100,18 @@ class ProxySide final : public Handler {
     }
   }
 
-  void OnClose(Connection&, CloseReason) override {
+  // RST for RST: after a reset, an error or a stalled write the session is
+  // broken, and a graceful close would leave the other side's peer waiting
+  // on a full socket until the linger or write timer.
+  void OnClose(Connection&, CloseReason reason) override {
     (role_ == Role::kDown ? session_->down : session_->up) = nullptr;
-    if (Connection* other = Other()) other->Close();
+    Connection* other = Other();
+    if (other == nullptr) return;
+    if (EndedCleanly(reason)) {
+      other->Close();
+    } else {
+      other->Abort();
+    }
   }
 
  private:

@@ -14,8 +14,11 @@ namespace eddy::proxy {
 // halves live on one thread and talk through plain pointers. Bytes flow
 // both ways with backpressure: when one side's output passes its high-water
 // mark, the other side stops reading until it drains. A half-close is
-// passed on (FIN for FIN); either side closing closes the other after its
-// output is flushed.
+// passed on (FIN for FIN) and so is a reset (RST for RST): when one side
+// closes cleanly, the other closes after flushing its output; when one side
+// is reset, fails or times out, the session is broken and the other is reset
+// at once, even while backpressure has paused its reading, instead of
+// holding its peer on a full socket until a timer fires.
 //
 // Threading: the factory is shared by the workers; each pair of handlers
 // runs on its worker's thread.

@@ -5,11 +5,10 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "examples/redis/redis_protocol.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/program_flags.h"
+#include "examples/redis/redis_protocol.h"
 
 ABSL_FLAG(uint16_t, port, 6380, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
@@ -17,8 +16,7 @@ ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 ABSL_FLAG(size_t, max_connections, 10000, "connections open at once");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("eddy-redis: a Redis-protocol server on eddy");
-  absl::ParseCommandLine(argc, argv);
+  eddy::ParseProgramFlags(argc, argv, "a Redis-protocol server on eddy");
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);

@@ -15,8 +15,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "eddy/net/echo.h"
+#include "eddy/net/internal/socket.h"
+#include "gtest/gtest.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
@@ -336,6 +337,48 @@ TEST(Server, EofThatArrivedWhileReadingWasPausedIsNotLost) {
   auto back = client->ReceiveUntilClose(kDeadline);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, "late but whole");
+}
+
+// Reading paused for good, nothing queued to write: only the reset's error
+// edge can tell the connection that its peer is gone.
+class NeverReader final : public Handler {
+ public:
+  NeverReader(testing::Notification* opened, testing::Notification* closed,
+              std::atomic<CloseReason>* reason)
+      : opened_(opened), closed_(closed), reason_(reason) {}
+  void OnOpen(Connection& conn) override {
+    conn.PauseReading();
+    opened_->Notify();
+  }
+  void OnData(Connection&, Buffer&) override {}
+  void OnClose(Connection&, CloseReason reason) override {
+    reason_->store(reason);
+    closed_->Notify();
+  }
+
+ private:
+  testing::Notification* const opened_;
+  testing::Notification* const closed_;
+  std::atomic<CloseReason>* const reason_;
+};
+
+TEST(Server, ResetThatArrivesWhileReadingIsPausedClosesTheConnection) {
+  testing::Notification opened;
+  testing::Notification closed;
+  std::atomic<CloseReason> reason{CloseReason::kLocalClose};
+  Server server(LoopbackServerOptions(1), MakeProtocolFactory([&](Connection&) {
+                  return std::make_unique<NeverReader>(&opened, &closed,
+                                                       &reason);
+                }));
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TestClient::Connect(server.port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client->SendAll("never read").ok());
+  ASSERT_TRUE(opened.WaitForNotificationWithTimeout(kDeadline));
+  ASSERT_TRUE(SetLingerZero(client->fd()).ok());
+  client->Close();
+  ASSERT_TRUE(closed.WaitForNotificationWithTimeout(kDeadline));
+  EXPECT_EQ(reason.load(), CloseReason::kReset);
 }
 
 }  // namespace
