@@ -374,8 +374,7 @@ RequestParser::Status RequestParser::ParseSome(absl::string_view input) {
           }
           return Status::kIncomplete;
         }
-        if (CountChunkFraming(pos_ - line.begin) == Status::kError ||
-            ParseChunkSize(input, line) == Status::kError) {
+        if (ParseChunkSize(input, line) == Status::kError) {
           return Status::kError;
         }
         break;
@@ -686,8 +685,12 @@ RequestParser::Status RequestParser::FinishHead(absl::string_view input) {
 RequestParser::Status RequestParser::ParseChunkSize(absl::string_view input,
                                                     const Line& line) {
   const absl::string_view text(input.data() + line.begin, line.size());
+  // Before the framing budget, as a line that has not ended yet is checked.
   if (text.size() > limits_.max_chunk_line) {
     return Fail(400, "chunk size line too long");
+  }
+  if (CountChunkFraming(pos_ - line.begin) == Status::kError) {
+    return Status::kError;
   }
   if (line.has_control) return Fail(400, "control character in a chunk line");
   size_t i = 0;

@@ -288,6 +288,12 @@ TEST(RequestParser, ChunkLineLimitIsExactWhetherTheLineIsCompleteOrNot) {
   EXPECT_EQ(ParseWhole(too_long, limits).error, 400);
   EXPECT_EQ(ParseReleasingByteByByte(too_long, limits).parsed.error, 400);
   EXPECT_EQ(ParseWhole(head + fits + "\r", limits).status, Status::kIncomplete);
+  // A line too long that would also exceed the framing budget is judged as
+  // too long, whether it arrived whole or not (found by the fuzzer).
+  limits.max_chunk_framing_bytes = 8;
+  EXPECT_EQ(ParseWhole(too_long + "\r\n", limits).error, 400);
+  EXPECT_EQ(ParseReleasingByteByByte(too_long + "\r\n", limits).parsed.error,
+            400);
 }
 
 TEST(RequestParser, ReleasedHeadStaysReadableUntilReset) {
