@@ -98,10 +98,15 @@ void HttpConnectionHandler::AcquireState() {
   }
 }
 
+bool HttpConnectionHandler::Idle(const Buffer& input) const {
+  // Nothing buffered, no answer owed, and no request whose parsed bytes
+  // were released from the input (only a complete head lets them go).
+  return input.empty() && !awaiting_async_ &&
+         (state_ == nullptr || !state_->parser.head_complete());
+}
+
 void HttpConnectionHandler::ReleaseStateIfIdle(const Buffer& input) {
-  // Idle: nothing buffered (so no partial request in the parser) and no
-  // answer owed.
-  if (input.empty() && !awaiting_async_) state_.reset();
+  if (Idle(input)) state_.reset();
 }
 
 void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
@@ -122,6 +127,9 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
       return;
     }
     if (status != RequestParser::Status::kComplete) {
+      // Chunk framing and decoded data need not stay buffered until the
+      // request completes; only the limits bound what a request holds.
+      input.Consume(parser.ReleaseParsed());
       UpdateRequestTimer(conn, /*receiving=*/true);
       if (parser.head_complete() && !continue_sent_ &&
           parser.request().expects_continue()) {
@@ -313,7 +321,7 @@ void HttpConnectionHandler::OnServerStopping(Connection& conn) {
   stopping_ = true;
   // A request in flight (being received or answered) finishes first, with
   // "Connection: close"; an idle keep-alive connection closes now.
-  if (!awaiting_async_ && conn.input().empty()) {
+  if (Idle(conn.input())) {
     conn.Close(CloseReason::kServerStopping);
   }
 }

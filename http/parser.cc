@@ -82,8 +82,6 @@ constexpr std::array<bool, 256> kScheme = MakeSchemeTable();
 constexpr std::array<bool, 256> kControl = MakeControlTable();
 constexpr std::array<int8_t, 256> kHex = MakeHexTable();
 
-// Longest accepted chunk-size line (size and extensions).
-constexpr size_t kMaxChunkLine = 4096;
 // Empty lines tolerated before a request line (RFC 9112 2.2 asks for at
 // least one; clients that send more than a few are not confused but hostile).
 constexpr size_t kMaxLeadingBytes = 64;
@@ -252,8 +250,10 @@ void RequestParser::Reset() {
   fields_.clear();
   facts_ = HeadFacts{};
   trailer_count_ = 0;
-  content_length_ = chunk_remaining_ = 0;
+  content_length_ = chunk_remaining_ = chunk_framing_bytes_ = 0;
   chunked_body_.clear();
+  owned_head_.clear();
+  head_owned_ = false;
   bound_to_ = nullptr;
   error_status_ = 0;
   error_reason_ = {};
@@ -273,12 +273,44 @@ RequestParser::Status RequestParser::Parse(absl::string_view input) {
   // The caller passes the same prefix again, never less.
   assert(phase_ == Phase::kComplete || input.size() >= pos_);
   // Views made by earlier calls point into the old bytes if the buffer
-  // moved. A buffer that grows in place costs nothing here.
-  if (input.data() != bound_to_) {
+  // moved. A buffer that grows in place costs nothing here. An owned head
+  // does not move.
+  if (!head_owned_ && input.data() != bound_to_) {
     if (phase_ > Phase::kRequestLine) BindHead(input);
     bound_to_ = input.data();
   }
   return ParseSome(input);
+}
+
+size_t RequestParser::ReleaseParsed() {
+  size_t done = 0;
+  switch (phase_) {
+    case Phase::kChunkSize:
+    case Phase::kChunkData:
+    case Phase::kChunkDataEnd:
+      done = pos_;
+      break;
+    case Phase::kTrailers:
+      // The trailer section stays: its size is checked from its start, and
+      // max_header_bytes bounds it already.
+      done = trailer_start_;
+      trailer_start_ = 0;
+      break;
+    default:
+      return 0;
+  }
+  if (done == 0) return 0;
+  if (!head_owned_) {
+    // Span offsets index the head from its first byte, so they stay valid
+    // in the copy.
+    owned_head_.assign(bound_to_, body_start_);
+    head_owned_ = true;
+    BindHead(owned_head_);
+  }
+  // scan_ lags behind pos_ after chunk data, which is not scanned for LF.
+  scan_ = std::max(scan_, pos_) - done;
+  pos_ -= done;
+  return done;
 }
 
 RequestParser::Status RequestParser::ParseSome(absl::string_view input) {
@@ -337,7 +369,7 @@ RequestParser::Status RequestParser::ParseSome(absl::string_view input) {
         return Complete(input);
       case Phase::kChunkSize:
         if (!NextLine(input, &line)) {
-          if (PendingLineLength(input, pos_) > kMaxChunkLine) {
+          if (PendingLineLength(input, pos_) > limits_.max_chunk_line) {
             return Fail(400, "chunk size line too long");
           }
           return Status::kIncomplete;
@@ -653,7 +685,13 @@ RequestParser::Status RequestParser::FinishHead(absl::string_view input) {
 RequestParser::Status RequestParser::ParseChunkSize(absl::string_view input,
                                                     const Line& line) {
   const absl::string_view text(input.data() + line.begin, line.size());
-  if (text.size() > kMaxChunkLine) return Fail(400, "chunk size line too long");
+  // Before the framing budget, as a line that has not ended yet is checked.
+  if (text.size() > limits_.max_chunk_line) {
+    return Fail(400, "chunk size line too long");
+  }
+  if (CountChunkFraming(pos_ - line.begin) == Status::kError) {
+    return Status::kError;
+  }
   if (line.has_control) return Fail(400, "control character in a chunk line");
   size_t i = 0;
   uint64_t size = 0;
@@ -687,12 +725,22 @@ RequestParser::Status RequestParser::ParseChunkDataEnd(
       return Fail(400, "missing CRLF after chunk data");
     }
     pos_ += 2;
-  } else if (input[pos_] == '\n') {
-    ++pos_;
-  } else {
-    return Fail(400, "missing CRLF after chunk data");
+    phase_ = Phase::kChunkSize;
+    return CountChunkFraming(2);
   }
+  if (input[pos_] != '\n') return Fail(400, "missing CRLF after chunk data");
+  ++pos_;
   phase_ = Phase::kChunkSize;
+  return CountChunkFraming(1);
+}
+
+RequestParser::Status RequestParser::CountChunkFraming(size_t bytes) {
+  // Framing costs reading and parsing as data does, and a client can send
+  // any amount of it for a few bytes of body: it gets a budget of its own.
+  chunk_framing_bytes_ += bytes;
+  if (chunk_framing_bytes_ > limits_.max_chunk_framing_bytes) {
+    return Fail(413, "too much chunk framing for the body");
+  }
   return Status::kIncomplete;
 }
 

@@ -21,6 +21,10 @@ struct ParserLimits {
   size_t max_header_count = 100;        // 431; trailers get the same budget
   size_t max_body_bytes = 1024 * 1024;  // 413: Content-Length or decoded
                                         // chunked total
+  size_t max_chunk_line = 4 * 1024;     // 400: one chunk-size line, its
+                                        // extensions included
+  size_t max_chunk_framing_bytes = 256 * 1024;  // 413: all chunk-size lines
+                                                // and CRLFs of one body
 };
 
 // RequestParser is an incremental, zero-copy HTTP/1.x request parser (RFC
@@ -34,6 +38,13 @@ struct ParserLimits {
 // time therefore costs linear, not quadratic, time. The input may hold
 // more than one request (pipelining): consumed() says where the first one
 // ends; Reset() prepares for the next.
+//
+// A chunked body's framing may dwarf its data, so a caller need not keep a
+// chunked request buffered whole: after each kIncomplete, ReleaseParsed()
+// says how many bytes at the front of the input the parser is done with;
+// the caller drops them and passes the input without them from then on.
+// What a request holds is then bounded by the limits (the head, one chunk
+// line, the decoded body), not by what the client sent.
 //
 // It rejects what could be used to smuggle requests past a proxy or to
 // confuse one: bare CR, control characters, whitespace before a field's
@@ -74,6 +85,15 @@ class RequestParser {
   // The request line and header fields are parsed and valid, so a
   // "100 Continue" can be sent before the body arrives.
   bool head_complete() const { return head_complete_; }
+
+  // Call right after a Parse() that returned kIncomplete, before the input
+  // changes. Returns how many bytes at the front of that input the parser
+  // no longer needs (chunk framing and chunk data already decoded, once the
+  // head is complete), and from then on expects the input without them:
+  // the caller must drop exactly that many. The first time, the head is
+  // copied into the parser's storage so that request() stays valid.
+  // Returns 0 when nothing can be released.
+  size_t ReleaseParsed();
 
   // Ready for the next request; keeps the allocated capacity and limits.
   void Reset();
@@ -143,6 +163,7 @@ class RequestParser {
   Status FinishHead(absl::string_view input);
   Status ParseChunkSize(absl::string_view input, const Line& line);
   Status ParseChunkDataEnd(absl::string_view input);
+  Status CountChunkFraming(size_t bytes);
   Status Complete(absl::string_view input);
   static absl::string_view View(absl::string_view input, Span span) {
     return absl::string_view(input.data() + span.offset, span.length);
@@ -174,8 +195,14 @@ class RequestParser {
   size_t trailer_count_ = 0;
   uint64_t content_length_ = 0;
   uint64_t chunk_remaining_ = 0;
+  uint64_t chunk_framing_bytes_ = 0;
   std::string chunked_body_;
-  // The input the request's views were made for; compared, never read.
+  // The head, [0, body_start_) of the input, once ReleaseParsed() let the
+  // caller drop it; the request's views and Spans then point here.
+  std::string owned_head_;
+  bool head_owned_ = false;
+  // The input the request's views were made for; read only by
+  // ReleaseParsed(), right after the Parse() call that set it.
   const char* bound_to_ = nullptr;
   int error_status_ = 0;
   absl::string_view error_reason_;

@@ -1,5 +1,7 @@
 #include "examples/redis/redis_protocol.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -17,33 +19,47 @@ void AppendNull(std::string& out) { out.append("$-1\r\n"); }
 void AppendInteger(std::string& out, int64_t value) {
   absl::StrAppend(&out, ":", value, "\r\n");
 }
+// An error reply is one line. Client bytes quoted in it (a command name, a
+// protocol error's byte) could otherwise end it early and have the rest read
+// as further replies, forged ones: CR and LF become spaces, as redis-server
+// does.
 void AppendError(std::string& out, absl::string_view message) {
-  absl::StrAppend(&out, "-ERR ", message, "\r\n");
+  const size_t start = out.size();
+  absl::StrAppend(&out, "-ERR ", message);
+  std::replace_if(
+      out.begin() + static_cast<std::ptrdiff_t>(start), out.end(),
+      [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  out.append("\r\n");
 }
 void AppendWrongArity(std::string& out, absl::string_view command) {
-  absl::StrAppend(&out, "-ERR wrong number of arguments for '",
-                  absl::AsciiStrToLower(command), "' command\r\n");
+  AppendError(out, absl::StrCat("wrong number of arguments for '",
+                                absl::AsciiStrToLower(command), "' command"));
 }
 
 }  // namespace
 
 void RedisHandler::OnData(Connection& conn, Buffer& input) {
+  const bool keep_open = Process(input);
+  if (!reply_.empty()) conn.Send(reply_);
+  if (!keep_open) conn.Close();
+}
+
+bool RedisHandler::Process(Buffer& input) {
   reply_.clear();
-  bool keep_open = true;
-  while (keep_open && !input.empty()) {
+  while (!input.empty()) {
     const RespParser::Status status = parser_.Parse(input.view());
-    if (status == RespParser::Status::kIncomplete) break;
+    if (status == RespParser::Status::kIncomplete) return true;
     if (status == RespParser::Status::kError) {
       AppendError(reply_, parser_.error());
       input.ConsumeAll();
-      keep_open = false;
-      break;
+      return false;
     }
-    if (!parser_.arguments().empty()) keep_open = Execute(parser_.arguments());
+    const bool keep_open =
+        parser_.arguments().empty() || Execute(parser_.arguments());
     input.Consume(parser_.consumed());
+    if (!keep_open) return false;
   }
-  if (!reply_.empty()) conn.Send(reply_);
-  if (!keep_open) conn.Close();
+  return true;
 }
 
 bool RedisHandler::Execute(const std::vector<absl::string_view>& args) {
@@ -165,7 +181,7 @@ bool RedisHandler::Execute(const std::vector<absl::string_view>& args) {
     reply_.append("+OK\r\n");
     return false;
   } else {
-    absl::StrAppend(&reply_, "-ERR unknown command '", args[0], "'\r\n");
+    AppendError(reply_, absl::StrCat("unknown command '", args[0], "'"));
   }
   return true;
 }

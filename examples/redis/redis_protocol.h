@@ -4,10 +4,10 @@
 #include <memory>
 #include <string>
 
-#include "examples/redis/resp_parser.h"
-#include "examples/redis/store.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
+#include "examples/redis/resp_parser.h"
+#include "examples/redis/store.h"
 
 namespace eddy::redis {
 
@@ -23,6 +23,13 @@ class RedisHandler final : public Handler {
  public:
   explicit RedisHandler(Store& store) : store_(store) {}
   void OnData(Connection& conn, Buffer& input) override;
+
+  // What OnData does without the connection: parses and executes the
+  // complete commands in `input`, consuming them, and leaves their replies
+  // in replies(), one RESP value per command. False when the connection
+  // must close (QUIT, or a protocol error, whose reply is the last).
+  bool Process(Buffer& input);
+  const std::string& replies() const { return reply_; }
 
  private:
   // Appends the reply to `reply_`; false when the connection must close.

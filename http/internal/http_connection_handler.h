@@ -50,6 +50,8 @@ class HttpConnectionHandler final : public Handler {
   void AcquireState();
   // Arms, moves or cancels the 408 timer for the request being received.
   void UpdateRequestTimer(Connection& conn, bool receiving);
+  // No request in progress and no answer owed.
+  bool Idle(const Buffer& input) const;
   void ReleaseStateIfIdle(const Buffer& input);
 
   struct RequestStateDeleter {

@@ -4,11 +4,15 @@
 //   bits 0-5  the piece size, 1 to 64 bytes (the largest, when bit 6 is set);
 //   bit 6     piece sizes vary pseudo-randomly up to that size;
 //   bit 7     the buffer grows in place instead of moving with every piece.
-// The stream's length chooses the limits (see below).
+// The stream's length chooses the limits (see below). Pieces are parsed as
+// the HTTP protocol does: the bytes ReleaseParsed() gives up are dropped.
 // Checks, besides memory safety (ASan/UBSan):
 //  - a complete request consumed at least one byte and no more than it had;
 //  - every view of a complete request, and of a complete head, lies within
-//    the input (a chunked body within the decoded size limit);
+//    the input until part of it was released (a chunked body within the
+//    decoded size limit);
+//  - once released, what stays buffered of a chunked request is at most
+//    one chunk line or the trailer section;
 //  - an error status is one the protocol knows how to send, with a reason;
 //  - the first request parses the same whole and piecewise.
 #include <algorithm>
@@ -45,11 +49,12 @@ void CheckHead(const RequestParser& parser, absl::string_view input) {
 }
 
 void CheckComplete(const RequestParser& parser, absl::string_view input,
-                   const eddy::http::ParserLimits& limits) {
+                   const eddy::http::ParserLimits& limits, bool released) {
   const eddy::http::Request& r = parser.request();
   Check(parser.head_complete());
-  Check(parser.consumed() > 0 && parser.consumed() <= input.size());
-  CheckHead(parser, input);
+  Check(parser.consumed() <= input.size());
+  Check(parser.consumed() > 0 || released);
+  if (!released) CheckHead(parser, input);
   Check(r.body().size() <= limits.max_body_bytes);
   if (r.chunked()) {
     Check(!r.content_length().has_value());
@@ -103,10 +108,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_header_bytes = tiny ? 128 : 2048;
   limits.max_header_count = tiny ? 4 : 20;
   limits.max_body_bytes = tiny ? 64 : 4096;
+  limits.max_chunk_line = tiny ? 16 : 256;
+  limits.max_chunk_framing_bytes = tiny ? 96 : 2048;
 
   RequestParser whole(limits);
   const Status whole_status = whole.Parse(stream);
-  if (whole_status == Status::kComplete) CheckComplete(whole, stream, limits);
+  if (whole_status == Status::kComplete) {
+    CheckComplete(whole, stream, limits, /*released=*/false);
+  }
   if (whole_status == Status::kError) CheckError(whole);
 
   Pieces pieces(control);
@@ -116,11 +125,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string buffer;
   buffer.reserve(stream.size());
   size_t start = 0;
+  size_t released = 0;  // of the request being parsed
   bool first = true;
   while (true) {
     const Status status = parser.Parse(buffer);
     if (status == Status::kIncomplete) {
-      if (parser.head_complete()) CheckHead(parser, buffer);
+      if (parser.head_complete() && released == 0) CheckHead(parser, buffer);
+      const size_t done = parser.ReleaseParsed();
+      Check(done <= buffer.size());
+      if (done > 0) {
+        buffer.erase(0, done);
+        start += done;
+        released += done;
+      }
+      if (released > 0) {
+        Check(parser.head_complete() && parser.request().chunked());
+        Check(buffer.size() <=
+              std::max(limits.max_chunk_line, limits.max_header_bytes) + 2);
+      }
       const size_t received = start + buffer.size();
       if (received == stream.size()) {
         if (first) Check(whole_status == Status::kIncomplete);
@@ -141,7 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (first) {
       Check(status == whole_status);
       if (status == Status::kComplete) {
-        Check(parser.consumed() == whole.consumed());
+        Check(released + parser.consumed() == whole.consumed());
         const eddy::http::Request& a = parser.request();
         const eddy::http::Request& b = whole.request();
         Check(a.method() == b.method() && a.target() == b.target() &&
@@ -159,7 +181,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(parser.Parse(buffer) == Status::kError);
       break;
     }
-    CheckComplete(parser, buffer, limits);
+    CheckComplete(parser, buffer, limits, released > 0);
     Check(parser.Parse(buffer) == Status::kComplete);
     // The protocol consumes the request and parses what follows it.
     start += parser.consumed();
@@ -170,6 +192,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       buffer.swap(rest);
     }
     parser.Reset();
+    released = 0;
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -15,10 +16,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "eddy/http/http_protocol.h"
 #include "eddy/http/router.h"
 #include "eddy/net/server.h"
+#include "gtest/gtest.h"
 #include "tests/support/http_test_client.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
@@ -188,6 +189,74 @@ TEST_F(HostileClientsTest, EndlessChunkedBodyGets413AndClose) {
   const std::string chunk = "1000\r\n" + std::string(0x1000, 'c') + "\r\n";
   for (int i = 0; i < 1000; ++i) {
     if (!client.SendAll(chunk, absl::Seconds(5)).ok()) break;  // server closed
+  }
+  HttpTestReader reader(client);
+  auto r = reader.Next();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(reader.AtEof(kDeadline));
+  ExpectStillServing();
+}
+
+// One-byte chunks whose extensions fill the 4 KiB a chunk line may hold:
+// 256 of them make about 1 MiB of framing for 256 bytes of body.
+std::string HeavyChunkFraming() {
+  const std::string chunk = "1;e=" + std::string(4000, 'x') + "\r\nz\r\n";
+  std::string framing;
+  for (int i = 0; i < 256; ++i) framing += chunk;
+  return framing;
+}
+
+constexpr absl::string_view kChunkedEchoHead =
+    "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+TEST_F(HostileClientsTest, ChunkFramingIsNotBufferedWhateverItsSize) {
+  HttpOptions http;
+  // No budget for framing here, so that only what the server buffers is
+  // tested: framing must be consumed as it is parsed.
+  http.limits.max_chunk_framing_bytes = std::numeric_limits<size_t>::max();
+  StartServer({}, http);
+  ExpectStillServing();  // warm up pools and caches
+  const std::string framing = HeavyChunkFraming();
+  constexpr int kBatches = 64;  // 64 MiB of framing for 16 KiB of body
+  const size_t rss_before = RssKib();
+  std::atomic<bool> sampling{true};
+  size_t rss_peak = rss_before;
+  std::thread sampler([&] {
+    while (sampling.load()) {
+      rss_peak = std::max(rss_peak, RssKib());
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+  });
+  TestClient client = Connect();
+  bool sent = client.SendAll(kChunkedEchoHead).ok();
+  for (int i = 0; sent && i < kBatches; ++i) {
+    sent = client.SendAll(framing, kDeadline).ok();
+  }
+  sent = sent && client.SendAll("0\r\n\r\n").ok();
+  HttpTestReader reader(client);
+  auto r = reader.Next(false, kDeadline);
+  sampling.store(false);
+  sampler.join();
+  ASSERT_TRUE(sent);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, std::string(kBatches * 256, 'z'));
+  // Sanitizers keep freed memory in quarantine, so only plain builds check.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  EXPECT_LT(rss_peak, rss_before + 4 * 1024)
+      << "RSS grew from " << rss_before << " KiB to " << rss_peak << " KiB";
+#endif
+  ExpectStillServing();
+}
+
+TEST_F(HostileClientsTest, EndlessChunkFramingGets413AndClose) {
+  StartServer();
+  TestClient client = Connect();
+  ASSERT_TRUE(client.SendAll(kChunkedEchoHead).ok());
+  const std::string framing = HeavyChunkFraming();
+  for (int i = 0; i < 64; ++i) {
+    if (!client.SendAll(framing, absl::Seconds(5)).ok()) break;  // closed
   }
   HttpTestReader reader(client);
   auto r = reader.Next();

@@ -9,9 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "eddy/net/server.h"
 #include "examples/redis/redis_protocol.h"
 #include "gtest/gtest.h"
-#include "eddy/net/server.h"
 #include "tests/support/test_client.h"
 
 namespace eddy::redis {
@@ -93,6 +93,28 @@ TEST_F(RedisExampleTest, ProtocolErrorClosesTheConnection) {
   auto reply = client->ReceiveUntilClose();
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_TRUE(absl::StartsWith(*reply, "-ERR Protocol error")) << *reply;
+}
+
+// CR and LF in a command name must not end the error reply early: the bytes
+// after them would read as replies the server never gave (+OK, :1, $-1).
+TEST_F(RedisExampleTest, LineBreaksInACommandNameCannotForgeReplies) {
+  auto client = TestClient::Connect(server_->port());
+  ASSERT_TRUE(client.ok());
+  const std::string commands =
+      "*1\r\n$8\r\nGET\r\n+OK\r\n"
+      "*1\r\n$11\r\nX\n:1\r\n$-1\r\n\r\n"
+      "FOO\r:1\r\n"
+      "*1\r\n$4\r\nPING\r\n";
+  // Three error replies, one line each, then the PING's.
+  const std::string expected =
+      "-ERR unknown command 'GET  +OK'\r\n"
+      "-ERR unknown command 'X :1  $-1  '\r\n"
+      "-ERR unknown command 'FOO :1'\r\n"
+      "+PONG\r\n";
+  ASSERT_TRUE(client->SendAll(commands).ok());
+  auto reply = client->ReceiveExactly(expected.size());
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, expected);
 }
 
 TEST_F(RedisExampleTest, RedisCliSetGetExpireAndCounters) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -6,8 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "eddy/http/parser.h"
+#include "gtest/gtest.h"
 
 // Counts heap allocations, so that a test can show that a reused parser
 // allocates nothing once warmed up. Not inlined: GCC would otherwise see
@@ -109,6 +110,40 @@ Parsed ParseByteByByte(const std::string& input, ParserLimits limits = {}) {
   return ParseInSteps(input, cuts, limits);
 }
 
+// Feeds the input in pieces ending at `cuts` as HttpConnectionHandler does:
+// bytes the parser releases are dropped from the buffer, which moves with
+// every call. consumed counts from the first byte, released ones included.
+struct Released {
+  Parsed parsed;
+  size_t most_buffered = 0;
+};
+Released ParseReleasingInSteps(const std::string& input,
+                               const std::vector<size_t>& cuts,
+                               ParserLimits limits = {}) {
+  RequestParser parser(limits);
+  Status status = Status::kIncomplete;
+  std::string buffer;
+  size_t released = 0;
+  size_t most_buffered = 0;
+  for (size_t cut : cuts) {
+    buffer = input.substr(released, cut - released);
+    most_buffered = std::max(most_buffered, buffer.size());
+    status = parser.Parse(buffer);
+    if (status != Status::kIncomplete) break;
+    released += parser.ReleaseParsed();
+  }
+  Released result{Capture(parser, status), most_buffered};
+  if (status == Status::kComplete) result.parsed.consumed += released;
+  return result;
+}
+
+Released ParseReleasingByteByByte(const std::string& input,
+                                  ParserLimits limits = {}) {
+  std::vector<size_t> cuts;
+  for (size_t i = 1; i <= input.size(); ++i) cuts.push_back(i);
+  return ParseReleasingInSteps(input, cuts, limits);
+}
+
 const std::string& BrowserGet() {
   static const auto* text = new std::string(
       "GET /page HTTP/1.1\r\nHost: www.example.com\r\n"
@@ -166,6 +201,137 @@ TEST(RequestParser, SamplesParseTheSameWholeSplitAnywhereAndByteByByte) {
     }
     EXPECT_EQ(ParseByteByByte(sample), whole) << "byte by byte: " << sample;
   }
+}
+
+TEST(RequestParser, SamplesParseTheSameWhenParsedBytesAreReleased) {
+  for (const std::string& sample : Samples()) {
+    const Parsed whole = ParseWhole(sample);
+    for (size_t split = 1; split < sample.size(); ++split) {
+      EXPECT_EQ(ParseReleasingInSteps(sample, {split, sample.size()}).parsed,
+                whole)
+          << "split at " << split << " of: " << sample;
+    }
+    EXPECT_EQ(ParseReleasingByteByByte(sample).parsed, whole)
+        << "byte by byte: " << sample;
+  }
+}
+
+// Chunks of one byte, each with an extension as long as a chunk line may
+// be: the framing is hundreds of times the body.
+std::string ChunkedWithHeavyFraming(size_t chunks, size_t line_limit) {
+  std::string text =
+      "POST /heavy HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+      "\r\n";
+  const std::string extension = ";e=" + std::string(line_limit - 4, 'x');
+  for (size_t i = 0; i < chunks; ++i) {
+    absl::StrAppend(&text, "1", extension, "\r\n", std::string(1, 'a' + i % 26),
+                    "\r\n");
+  }
+  absl::StrAppend(&text, "0\r\nX-Trailer: t\r\n\r\n");
+  return text;
+}
+
+TEST(RequestParser, ReleasedFramingKeepsWhatIsBufferedWithinTheLimits) {
+  ParserLimits limits;
+  limits.max_chunk_line = 64;
+  limits.max_chunk_framing_bytes = 1024 * 1024;
+  const std::string input =
+      ChunkedWithHeavyFraming(2000, limits.max_chunk_line);
+  ASSERT_GT(input.size(), 100u * 1000);
+  const Parsed whole = ParseWhole(input, limits);
+  ASSERT_EQ(whole.status, Status::kComplete);
+  ASSERT_EQ(whole.body.size(), 2000u);
+  // Pieces of 1, 7 and 300 bytes: across line ends, CRLFs and many lines.
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{300}}) {
+    std::vector<size_t> cuts;
+    for (size_t cut = piece; cut < input.size(); cut += piece) {
+      cuts.push_back(cut);
+    }
+    cuts.push_back(input.size());
+    const Released released = ParseReleasingInSteps(input, cuts, limits);
+    EXPECT_EQ(released.parsed, whole) << "pieces of " << piece;
+    // The head (about 70 bytes) or one chunk line, plus one piece.
+    EXPECT_LE(released.most_buffered, 100 + limits.max_chunk_line + piece)
+        << "pieces of " << piece;
+  }
+}
+
+TEST(RequestParser, ChunkFramingCountsTowardItsOwnLimit) {
+  ParserLimits limits;
+  limits.max_chunk_line = 64;
+  limits.max_chunk_framing_bytes = 10 * 1024;
+  // 2000 chunks of 66 framing bytes each: far more than 10 KiB, for 2000
+  // bytes of body, well within max_body_bytes.
+  const std::string input =
+      ChunkedWithHeavyFraming(2000, limits.max_chunk_line);
+  EXPECT_EQ(ParseWhole(input, limits).error, 413);
+  EXPECT_EQ(ParseReleasingByteByByte(input, limits).parsed.error, 413);
+  const std::string small = ChunkedWithHeavyFraming(100, limits.max_chunk_line);
+  EXPECT_EQ(ParseWhole(small, limits).status, Status::kComplete);
+  EXPECT_EQ(ParseReleasingByteByByte(small, limits).parsed.status,
+            Status::kComplete);
+}
+
+TEST(RequestParser, ChunkLineLimitIsExactWhetherTheLineIsCompleteOrNot) {
+  ParserLimits limits;
+  limits.max_chunk_line = 16;
+  const std::string head =
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string fits = "1;ext=" + std::string(10, 'v');
+  ASSERT_EQ(fits.size(), 16u);
+  const std::string ok = head + fits + "\r\nz\r\n0\r\n\r\n";
+  EXPECT_EQ(ParseWhole(ok, limits).status, Status::kComplete);
+  EXPECT_EQ(ParseReleasingByteByByte(ok, limits).parsed.status,
+            Status::kComplete);
+  const std::string too_long = head + fits + "v";
+  EXPECT_EQ(ParseWhole(too_long + "\r\nz\r\n0\r\n\r\n", limits).error, 400);
+  EXPECT_EQ(ParseWhole(too_long, limits).error, 400);
+  EXPECT_EQ(ParseReleasingByteByByte(too_long, limits).parsed.error, 400);
+  EXPECT_EQ(ParseWhole(head + fits + "\r", limits).status, Status::kIncomplete);
+  // A line too long that would also exceed the framing budget is judged as
+  // too long, whether it arrived whole or not (found by the fuzzer).
+  limits.max_chunk_framing_bytes = 8;
+  EXPECT_EQ(ParseWhole(too_long + "\r\n", limits).error, 400);
+  EXPECT_EQ(ParseReleasingByteByByte(too_long + "\r\n", limits).parsed.error,
+            400);
+}
+
+TEST(RequestParser, ReleasedHeadStaysReadableUntilReset) {
+  const std::string head =
+      "POST /keep?q=1 HTTP/1.1\r\nHost: h\r\nX-A: one\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  RequestParser parser;
+  std::string buffer = head + "3\r\nabc\r\n";
+  ASSERT_EQ(parser.Parse(buffer), Status::kIncomplete);
+  EXPECT_EQ(parser.ReleaseParsed(), buffer.size());
+  // Nothing new to release until more is parsed.
+  EXPECT_EQ(parser.ReleaseParsed(), 0u);
+  // Overwrite what the caller dropped, as a reused buffer would.
+  buffer.assign(buffer.size(), '#');
+  buffer = "2\r\nde\r\n0\r\n\r\nGET /next";
+  ASSERT_EQ(parser.Parse(buffer), Status::kComplete);
+  const Request& r = parser.request();
+  EXPECT_EQ(r.path(), "/keep");
+  EXPECT_EQ(r.query(), "q=1");
+  EXPECT_EQ(r.FindHeader("x-a").value_or(""), "one");
+  EXPECT_EQ(r.body(), "abcde");
+  EXPECT_EQ(parser.consumed(), buffer.size() - 9);
+  EXPECT_EQ(parser.ReleaseParsed(), 0u);
+  parser.Reset();
+  ASSERT_EQ(parser.Parse("GET /next HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Status::kComplete);
+  EXPECT_EQ(parser.request().path(), "/next");
+}
+
+TEST(RequestParser, NothingIsReleasedBeforeTheHeadOrForALengthBody) {
+  RequestParser parser;
+  ASSERT_EQ(parser.Parse("GET / HTTP/1.1\r\nHost: h\r\n"), Status::kIncomplete);
+  EXPECT_EQ(parser.ReleaseParsed(), 0u);
+  parser.Reset();
+  ASSERT_EQ(parser.Parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
+                         "9\r\n\r\nabc"),
+            Status::kIncomplete);
+  EXPECT_EQ(parser.ReleaseParsed(), 0u);
 }
 
 TEST(RequestParser, ExposesTheParts) {
