@@ -105,8 +105,9 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
   if (!input.empty()) AcquireState();
   while (!conn.closing() && !awaiting_async_ && !input.empty()) {
     // A client that pipelines without reading its responses: stop here and
-    // continue from OnDrained, so its output stays near the high-water mark.
-    if (conn.output_bytes() > conn.options().high_water_mark) break;
+    // continue from OnDrained, so its output stays near the high-water mark
+    // and its open files at the connection's cap.
+    if (conn.output_full()) break;
     RequestParser& parser = state_->parser;
     const RequestParser::Status status = parser.Parse(input.view());
     if (status == RequestParser::Status::kError) {

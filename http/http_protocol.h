@@ -39,7 +39,8 @@ struct HttpOptions {
 // Every complete request of a read burst is answered in order and the
 // responses leave in one write. A bad request gets its 4xx/5xx, the
 // connection closes, and nothing sent after it is acted on. A client that
-// pipelines without reading is held by the connection's high-water mark.
+// pipelines without reading is held by the connection's high-water mark and
+// its cap on queued files (Connection::output_full).
 //
 // Threading: construct before the server starts; NewHandler runs on the
 // workers concurrently (it only reads the shared Router and options).

@@ -115,6 +115,11 @@ void Connection::ResumeReading() {
   }
 }
 
+absl::Duration Connection::idle_timeout() const {
+  return idle_timeout_ms_ < 0 ? absl::InfiniteDuration()
+                              : absl::Milliseconds(idle_timeout_ms_);
+}
+
 void Connection::SetIdleTimeout(absl::Duration timeout) {
   if (idle_timer_.valid()) {
     loop_->Cancel(idle_timer_);
@@ -247,9 +252,14 @@ void Connection::EndDispatch() {
     CloseNow(close_reason_);
     return;
   }
+  // The marks are checked on what the callback queued, before the flush: a
+  // handler that stopped at a mark is owed OnDrained even when the socket
+  // then takes everything at once.
+  PauseIfOutputFull();
+  if (state_ == State::kClosed) return;
   FlushOutput();
   if (state_ == State::kClosed) return;
-  UpdateWaterMarks();
+  ResumeIfDrained();
   if (state_ == State::kClosed) return;
   MaybeFinishClosing();
 }
@@ -352,26 +362,38 @@ void Connection::OnOutputConsumed(size_t n) {
   Touch();
 }
 
-void Connection::UpdateWaterMarks() {
-  if (!paused_by_water_ && queued_output_ > options_.high_water_mark) {
-    paused_by_water_ = true;
-    in_dispatch_ = true;
-    handler_->OnHighWater(*this);
-    in_dispatch_ = false;
-    return;
-  }
-  if (paused_by_water_ && queued_output_ <= options_.low_water_mark) {
+bool Connection::output_full() const {
+  return queued_output_ > options_.high_water_mark ||
+         files_.size() >= options_.max_queued_files;
+}
+
+void Connection::PauseIfOutputFull() {
+  if (paused_by_water_ || !output_full()) return;
+  paused_by_water_ = true;
+  in_dispatch_ = true;
+  handler_->OnHighWater(*this);
+  in_dispatch_ = false;
+}
+
+void Connection::ResumeIfDrained() {
+  // Each OnDrained may queue output up to a mark again (the next pipelined
+  // answers); while the socket keeps taking it all, go on here, since no
+  // edge will come to resume it. Every round consumes the handler's input,
+  // which the read budget bounds.
+  while (paused_by_water_ && state_ != State::kClosed &&
+         queued_output_ <= options_.low_water_mark &&
+         files_.size() <= options_.max_queued_files / 2) {
     paused_by_water_ = false;
     in_dispatch_ = true;
     handler_->OnDrained(*this);
     in_dispatch_ = false;
-    // Whatever OnDrained queued is flushed by the next EPOLLOUT edge or the
-    // next dispatch; reading resumes from the ready list because no edge
-    // will announce the bytes that waited while paused.
-    if (read_pending_ && !reading_paused() && state_ == State::kOpen) {
-      loop_->MarkReady(this);
-    }
+    PauseIfOutputFull();
     FlushOutput();
+  }
+  // Reading resumes from the ready list because no edge will announce the
+  // bytes that waited while paused.
+  if (read_pending_ && !reading_paused() && state_ == State::kOpen) {
+    loop_->MarkReady(this);
   }
 }
 

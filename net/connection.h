@@ -28,6 +28,10 @@ struct ConnectionOptions {
   size_t high_water_mark = 4 * 1024 * 1024;
   // ...and resumes (with Handler::OnDrained) once it falls below this.
   size_t low_water_mark = 1024 * 1024;
+  // Reading also pauses while this many files (SendFile) are queued, since
+  // each holds a descriptor however few bytes it sends, and resumes once at
+  // most half of them are left. At least 1.
+  size_t max_queued_files = 16;
   // The most bytes read from one connection per readiness event before the
   // loop serves other connections (fairness); the rest is read next
   // iteration from the ready list.
@@ -98,6 +102,16 @@ class Connection final : public IoHandler {
 
   // Bytes queued and not yet accepted by the kernel.
   size_t output_bytes() const { return queued_output_; }
+  // Files queued with SendFile and not yet fully sent.
+  size_t queued_files() const { return files_.size(); }
+  // True while the output holds more than high_water_mark bytes or
+  // max_queued_files files. Reading pauses then; a handler that answers
+  // input it already holds (pipelined requests) stops too and continues
+  // from OnDrained, which is owed to it even if the socket takes all the
+  // output at once.
+  bool output_full() const;
+  // The current idle timeout (SetIdleTimeout); InfiniteDuration if none.
+  absl::Duration idle_timeout() const;
   bool reading_paused() const { return paused_by_user_ || paused_by_water_; }
   // True once Close/Abort was called or the connection ended.
   bool closing() const { return state_ != State::kOpen; }
@@ -149,7 +163,8 @@ class Connection final : public IoHandler {
   bool WriteBuffer(Buffer& buffer);
   bool SendFileSegment(FileSegment& segment);
   void OnOutputConsumed(size_t n);
-  void UpdateWaterMarks();
+  void PauseIfOutputFull();
+  void ResumeIfDrained();
   void MaybeFinishClosing();
   void CloseNow(CloseReason reason);
   void HandleWriteError(int error);
