@@ -23,9 +23,15 @@ struct HttpOptions {
   std::string server_name = "eddy";
   // Requests served on one connection before it is closed (0: no limit).
   uint64_t max_requests_per_connection = 0;
-  // A request's head must arrive within this time of its first byte
-  // (slowloris), and its body within this time of the head; otherwise the
-  // client gets 408 and the connection closes.
+  // A request's head must arrive within request_head_timeout (slowloris)
+  // and its body within request_body_timeout of the head; otherwise the
+  // client gets 408 and the connection closes. The head's time counts from
+  // accept for the first request (as nginx's client_header_timeout), and
+  // from the end of the previous response when the connection has no idle
+  // timeout; with one, idle keep-alive time is the idle timeout's and the
+  // head's time counts from its first byte. A connection that sent no byte
+  // of a request when the time is up is closed without a response (as
+  // nginx does), so silence is never unbounded.
   absl::Duration request_head_timeout = absl::Seconds(10);
   absl::Duration request_body_timeout = absl::Seconds(30);
   // Common Log Format lines, if set.
@@ -63,6 +69,7 @@ class HttpConnectionHandler final : public Handler {
  public:
   HttpConnectionHandler(const Router& router, const HttpOptions& options);
 
+  void OnOpen(Connection& conn) override;
   void OnData(Connection& conn, Buffer& input) override;
   void OnDrained(Connection& conn) override;
   void OnInputEnd(Connection& conn) override;
@@ -88,6 +95,9 @@ class HttpConnectionHandler final : public Handler {
   void AcquireState();
   // Arms, moves or cancels the 408 timer for the request being received.
   void UpdateRequestTimer(Connection& conn, bool receiving);
+  // Arms the request timer for the head (or the body, if `body`).
+  void ArmRequestTimer(Connection& conn, bool body);
+  void OnRequestTimeout(Connection& conn);
   void ReleaseStateIfIdle(const Buffer& input);
 
   struct RequestStateDeleter {
