@@ -109,6 +109,12 @@ void HttpConnectionHandler::ReleaseStateIfIdle(const Buffer& input) {
   if (Idle(input)) state_.reset();
 }
 
+void HttpConnectionHandler::OnOpen(Connection& conn) {
+  // The first head is due within the head timeout of accept: a connection
+  // that never sends a byte must not hold its slot until the idle timeout.
+  ArmRequestTimer(conn, /*body=*/false);
+}
+
 void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
   ProcessInput(conn, input);
 }
@@ -117,8 +123,9 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
   if (!input.empty()) AcquireState();
   while (!conn.closing() && !awaiting_async_ && !input.empty()) {
     // A client that pipelines without reading its responses: stop here and
-    // continue from OnDrained, so its output stays near the high-water mark.
-    if (conn.output_bytes() > conn.options().high_water_mark) break;
+    // continue from OnDrained, so its output stays near the high-water mark
+    // and its open files at the connection's cap.
+    if (conn.output_full()) break;
     RequestParser& parser = state_->parser;
     const RequestParser::Status status = parser.Parse(input.view());
     if (status == RequestParser::Status::kError) {
@@ -149,6 +156,12 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
   if (input.empty()) {
     input.ReleaseIfEmpty();
     ReleaseStateIfIdle(input);
+    // Waiting for the next request. Without an idle timeout nothing else
+    // would bound this silence: the head's time starts now.
+    if (!awaiting_async_ && !conn.closing() && !request_timer_.valid() &&
+        conn.idle_timeout() == absl::InfiniteDuration()) {
+      ArmRequestTimer(conn, /*body=*/false);
+    }
   }
   if (input_ended_ && !awaiting_async_) conn.Close(CloseReason::kPeerClosed);
 }
@@ -297,19 +310,37 @@ void HttpConnectionHandler::UpdateRequestTimer(Connection& conn,
     request_timer_ = {};
   }
   if (!receiving || request_timer_.valid()) return;
+  ArmRequestTimer(conn, body);
+}
+
+void HttpConnectionHandler::ArmRequestTimer(Connection& conn, bool body) {
   const absl::Duration limit =
       body ? options_.request_body_timeout : options_.request_head_timeout;
   if (limit == absl::InfiniteDuration()) return;
   timing_body_ = body;
-  request_timer_ = conn.loop().RunAfter(limit, [this, &conn, body] {
-    request_timer_ = {};
-    if (conn.closing()) return;
-    // Whatever else arrives is not acted on: the connection closes.
-    conn.input().ConsumeAll();
-    RespondError(conn, 408,
-                 body ? "the request body did not arrive in time"
-                      : "the request head did not arrive in time");
-  });
+  request_timer_ =
+      conn.loop().RunAfter(limit, [this, &conn] { OnRequestTimeout(conn); });
+}
+
+void HttpConnectionHandler::OnRequestTimeout(Connection& conn) {
+  request_timer_ = {};
+  if (conn.closing()) return;
+  if (!timing_body_ && conn.input().empty()) {
+    // No byte of a request arrived. While the previous response is still
+    // leaving, the wait has not really begun: look again a period later.
+    if (conn.output_bytes() > 0) {
+      ArmRequestTimer(conn, /*body=*/false);
+      return;
+    }
+    // Nothing was asked, so nothing is answered (nginx closes silently too).
+    conn.Close(CloseReason::kIdleTimeout);
+    return;
+  }
+  // Whatever else arrives is not acted on: the connection closes.
+  conn.input().ConsumeAll();
+  RespondError(conn, 408,
+               timing_body_ ? "the request body did not arrive in time"
+                            : "the request head did not arrive in time");
 }
 
 void HttpConnectionHandler::OnClose(Connection& conn, CloseReason /*reason*/) {

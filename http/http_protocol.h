@@ -20,9 +20,15 @@ struct HttpOptions {
   std::string server_name = "eddy";
   // Requests served on one connection before it is closed (0: no limit).
   uint64_t max_requests_per_connection = 0;
-  // A request's head must arrive within this time of its first byte
-  // (slowloris), and its body within this time of the head; otherwise the
-  // client gets 408 and the connection closes.
+  // A request's head must arrive within request_head_timeout (slowloris)
+  // and its body within request_body_timeout of the head; otherwise the
+  // client gets 408 and the connection closes. The head's time counts from
+  // accept for the first request (as nginx's client_header_timeout), and
+  // from the end of the previous response when the connection has no idle
+  // timeout; with one, idle keep-alive time is the idle timeout's and the
+  // head's time counts from its first byte. A connection that sent no byte
+  // of a request when the time is up is closed without a response (as
+  // nginx does), so silence is never unbounded.
   absl::Duration request_head_timeout = absl::Seconds(10);
   absl::Duration request_body_timeout = absl::Seconds(30);
   // Common Log Format lines, if set.
@@ -36,7 +42,8 @@ struct HttpOptions {
 // Every complete request of a read burst is answered in order and the
 // responses leave in one write. A bad request gets its 4xx/5xx, the
 // connection closes, and nothing sent after it is acted on. A client that
-// pipelines without reading is held by the connection's high-water mark.
+// pipelines without reading is held by the connection's high-water mark and
+// its cap on queued files (Connection::output_full).
 //
 // Threading: construct before the server starts; NewHandler runs on the
 // workers concurrently (it only reads the shared Router and options).

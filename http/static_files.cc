@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -100,6 +103,36 @@ void SetError(Response& response, int status) {
   response.set_body(absl::StrCat(status, " ", ReasonPhrase(status), "\n"));
 }
 
+// The answer to a file that could not be opened, from open's errno.
+void SetOpenError(Response& response, int error) {
+  if (error == EMFILE || error == ENFILE) {
+    // Out of descriptors (or inside the reserve): a moment later it may work.
+    SetError(response, 503);
+    response.AddHeader("Retry-After", "1");
+    return;
+  }
+  SetError(response, error == EACCES ? 403 : 404);
+}
+
+// Files are not opened with fewer than this share of RLIMIT_NOFILE left (at
+// least kMinDescriptorReserve), so that accepting and serving connections
+// keeps working while file responses hold descriptors.
+constexpr rlim_t kDescriptorReserveDivisor = 8;
+constexpr rlim_t kMinDescriptorReserve = 32;
+
+// The lowest descriptor a file may not get; -1 for no limit.
+int FirstReservedDescriptor() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+      limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > INT_MAX) {
+    return -1;
+  }
+  const rlim_t reserve = std::max(kMinDescriptorReserve,
+                                  limit.rlim_cur / kDescriptorReserveDivisor);
+  return limit.rlim_cur > reserve ? static_cast<int>(limit.rlim_cur - reserve)
+                                  : 0;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const StaticFiles>> StaticFiles::Open(
@@ -111,7 +144,18 @@ absl::StatusOr<std::shared_ptr<const StaticFiles>> StaticFiles::Open(
         "; pass an existing directory to --root"));
   }
   return std::shared_ptr<const StaticFiles>(
-      new StaticFiles(root, std::move(fd)));
+      new StaticFiles(root, std::move(fd), FirstReservedDescriptor()));
+}
+
+UniqueFd StaticFiles::OpenOutsideReserve(const std::string& path) const {
+  UniqueFd file = OpenBeneath(path);
+  // The kernel hands out the lowest free descriptor, so one at or above the
+  // reserve's start means at least that many are in use.
+  if (file && first_reserved_fd_ >= 0 && file.get() >= first_reserved_fd_) {
+    file.reset();
+    errno = EMFILE;
+  }
+  return file;
 }
 
 UniqueFd StaticFiles::OpenBeneath(const std::string& path) const {
@@ -158,9 +202,9 @@ void StaticFiles::Serve(const Request& request, absl::string_view relative_path,
     segments.push_back(segment);
   }
   std::string path = segments.empty() ? "." : absl::StrJoin(segments, "/");
-  UniqueFd file = OpenBeneath(path);
+  UniqueFd file = OpenOutsideReserve(path);
   if (!file) {
-    SetError(response, errno == EACCES ? 403 : 404);
+    SetOpenError(response, errno);
     return;
   }
   struct stat info;
@@ -170,8 +214,13 @@ void StaticFiles::Serve(const Request& request, absl::string_view relative_path,
   }
   if (S_ISDIR(info.st_mode)) {
     path += "/index.html";
-    file = OpenBeneath(path);
-    if (!file || ::fstat(file.get(), &info) != 0) {
+    file.reset();
+    file = OpenOutsideReserve(path);
+    if (!file) {
+      SetOpenError(response, errno);
+      return;
+    }
+    if (::fstat(file.get(), &info) != 0) {
       SetError(response, 404);
       return;
     }

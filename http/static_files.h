@@ -22,6 +22,11 @@ namespace eddy::http {
 // opened relative to the root with openat2(RESOLVE_BENEATH), so a symlink
 // that leads out of the root is refused (404) by the kernel.
 //
+// Each file response holds its descriptor until sent. Near RLIMIT_NOFILE
+// (the soft limit in force when Open is called, less a reserve of an
+// eighth of it, at least 32) files are refused with 503 and Retry-After, so
+// that the descriptors left keep accepting and serving connections.
+//
 // Threading: immutable after Open; Serve may run on every worker at once.
 class StaticFiles {
  public:
@@ -36,12 +41,17 @@ class StaticFiles {
   const std::string& root() const { return root_; }
 
  private:
-  StaticFiles(std::string root, UniqueFd root_fd)
-      : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
+  StaticFiles(std::string root, UniqueFd root_fd, int first_reserved_fd)
+      : root_(std::move(root)),
+        root_fd_(std::move(root_fd)),
+        first_reserved_fd_(first_reserved_fd) {}
   UniqueFd OpenBeneath(const std::string& path) const;
+  // OpenBeneath, failing with EMFILE inside the descriptor reserve.
+  UniqueFd OpenOutsideReserve(const std::string& path) const;
 
   std::string root_;
   UniqueFd root_fd_;
+  int first_reserved_fd_;  // -1: no reserve
 };
 
 // Routes GET (and so HEAD) requests under `prefix` (e.g. "/static/") to

@@ -180,6 +180,11 @@ void Connection::ResumeReading() {
   }
 }
 
+absl::Duration Connection::idle_timeout() const {
+  return idle_timeout_ms_ < 0 ? absl::InfiniteDuration()
+                              : absl::Milliseconds(idle_timeout_ms_);
+}
+
 void Connection::SetIdleTimeout(absl::Duration timeout) {
   if (idle_timer_.valid()) {
     loop_->Cancel(idle_timer_);
@@ -398,10 +403,12 @@ void Connection::ReadInput(uint32_t events) {
 
 void Connection::EndDispatch() {
   // The bracket stays open while the water-mark callbacks run, so what they
-  // queue is flushed here too. A handler that refills the output from
-  // OnDrained as fast as the socket drains it is bounded to a few rounds;
-  // the rest goes on from the ready list, after other connections had their
-  // turn.
+  // queue is flushed here too. The marks are checked on what was queued
+  // before each flush: a handler that stopped at a mark (pipelined answers
+  // held back) is owed OnDrained even when the socket then takes everything
+  // at once. A handler that refills the output from OnDrained as fast as
+  // the socket drains it is bounded to a few rounds per turn; the rest goes
+  // on from the ready list, after other connections had their turn.
   constexpr int kMaxWaterMarkRounds = 4;
   for (int round = 0; phase_ != Phase::kClosed; ++round) {
     if (phase_ == Phase::kAborting) {
@@ -409,13 +416,23 @@ void Connection::EndDispatch() {
       CloseNow(close_reason_);
       break;
     }
+    bool called_back = PauseIfOutputFull();
+    if (phase_ == Phase::kClosed) break;
     FlushOutput();
-    if (phase_ == Phase::kClosed || !UpdateWaterMarks()) break;
-    if (round + 1 == kMaxWaterMarkRounds) {
+    if (phase_ == Phase::kClosed) break;
+    if (round + 1 == kMaxWaterMarkRounds && CanResume()) {
+      // Still paused by the marks here, so reading waits as it should.
       Clear(kInDispatch);
       ScheduleFlush();
       return;
     }
+    called_back |= ResumeIfDrained();
+    if (phase_ == Phase::kClosed || !called_back) break;
+  }
+  // Reading resumes from the ready list: no edge will announce the bytes
+  // that waited while paused.
+  if (Has(kReadPending) && !reading_paused() && phase_ == Phase::kOpen) {
+    loop_->MarkReady(this);
   }
   MaybeFinishClosing();
   Clear(kInDispatch);
@@ -519,23 +536,28 @@ void Connection::OnOutputConsumed(size_t n) {
   Touch();
 }
 
-bool Connection::UpdateWaterMarks() {
-  if (!Has(kPausedByWater) && queued_output_ > options_.high_water_mark) {
-    Set(kPausedByWater);
-    handler_->OnHighWater(*this);
-    return true;
-  }
-  if (Has(kPausedByWater) && queued_output_ <= options_.low_water_mark) {
-    Clear(kPausedByWater);
-    handler_->OnDrained(*this);
-    // Reading resumes from the ready list: no edge will announce the bytes
-    // that waited while paused.
-    if (Has(kReadPending) && !reading_paused() && phase_ == Phase::kOpen) {
-      loop_->MarkReady(this);
-    }
-    return true;
-  }
-  return false;
+bool Connection::output_full() const {
+  return queued_output_ > options_.high_water_mark ||
+         files_.size() >= options_.max_queued_files;
+}
+
+bool Connection::PauseIfOutputFull() {
+  if (Has(kPausedByWater) || !output_full()) return false;
+  Set(kPausedByWater);
+  handler_->OnHighWater(*this);
+  return true;
+}
+
+bool Connection::CanResume() const {
+  return Has(kPausedByWater) && queued_output_ <= options_.low_water_mark &&
+         files_.size() <= options_.max_queued_files / 2;
+}
+
+bool Connection::ResumeIfDrained() {
+  if (!CanResume()) return false;
+  Clear(kPausedByWater);
+  handler_->OnDrained(*this);
+  return true;
 }
 
 void Connection::MaybeFinishClosing() {

@@ -31,6 +31,10 @@ struct ConnectionOptions {
   size_t high_water_mark = 4 * 1024 * 1024;
   // ...and resumes (with Handler::OnDrained) once it falls below this.
   size_t low_water_mark = 1024 * 1024;
+  // Reading also pauses while this many files (SendFile) are queued, since
+  // each holds a descriptor however few bytes it sends, and resumes once at
+  // most half of them are left. At least 1.
+  size_t max_queued_files = 16;
   // The most bytes read from one connection per readiness event before the
   // loop serves other connections (fairness); the rest is read next
   // iteration from the ready list.
@@ -131,6 +135,16 @@ class Connection final : private IoHandler {
 
   // Bytes queued and not yet accepted by the kernel.
   size_t output_bytes() const { return queued_output_; }
+  // Files queued with SendFile and not yet fully sent.
+  size_t queued_files() const { return files_.size(); }
+  // True while the output holds more than high_water_mark bytes or
+  // max_queued_files files. Reading pauses then; a handler that answers
+  // input it already holds (pipelined requests) stops too and continues
+  // from OnDrained, which is owed to it even if the socket takes all the
+  // output at once.
+  bool output_full() const;
+  // The current idle timeout (SetIdleTimeout); InfiniteDuration if none.
+  absl::Duration idle_timeout() const;
   bool reading_paused() const { return Has(kPausedByUser | kPausedByWater); }
   // True once Close/Abort was called or the connection ended.
   bool closing() const { return phase_ != Phase::kOpen; }
@@ -232,9 +246,13 @@ class Connection final : private IoHandler {
   bool WriteBuffer(Buffer& buffer);
   bool SendFileSegment(FileSegment& segment);
   void OnOutputConsumed(size_t n);
-  // Calls OnHighWater/OnDrained as the queued output crosses the marks;
-  // returns true if a callback ran (and may have queued more output).
-  bool UpdateWaterMarks();
+  // OnHighWater when the output just became full (bytes or files);
+  // returns whether it was called.
+  bool PauseIfOutputFull();
+  // OnDrained when paused by the marks and the output is below the low
+  // mark (and at most half the file cap); returns whether it was called.
+  bool ResumeIfDrained();
+  bool CanResume() const;
   void MaybeFinishClosing();
   void CloseNow(CloseReason reason);
   void HandleWriteError(int error);

@@ -52,6 +52,10 @@ absl::Status WorkerGroup::Start() {
     return absl::InvalidArgumentError(
         "connection.low_water_mark must not exceed high_water_mark");
   }
+  if (options_.connection.max_queued_files == 0) {
+    return absl::InvalidArgumentError(
+        "connection.max_queued_files must be at least 1");
+  }
   if (options_.inbox_depth == 0) {
     return absl::InvalidArgumentError("inbox_depth must be at least 1");
   }

@@ -22,6 +22,7 @@ class HttpConnectionHandler final : public Handler {
   HttpConnectionHandler(const Router& router, const HttpOptions& options);
   ~HttpConnectionHandler() override;
 
+  void OnOpen(Connection& conn) override;
   void OnData(Connection& conn, Buffer& input) override;
   void OnDrained(Connection& conn) override;
   void OnInputEnd(Connection& conn) override;
@@ -50,6 +51,9 @@ class HttpConnectionHandler final : public Handler {
   void AcquireState();
   // Arms, moves or cancels the 408 timer for the request being received.
   void UpdateRequestTimer(Connection& conn, bool receiving);
+  // Arms the request timer for the head (or the body, if `body`).
+  void ArmRequestTimer(Connection& conn, bool body);
+  void OnRequestTimeout(Connection& conn);
   // No request in progress and no answer owed.
   bool Idle(const Buffer& input) const;
   void ReleaseStateIfIdle(const Buffer& input);

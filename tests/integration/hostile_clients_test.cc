@@ -2,9 +2,14 @@
 // After each attack a normal client must still be served, and the server's
 // buffers, connections and descriptors must stay bounded.
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -16,8 +21,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "eddy/core/unique_fd.h"
 #include "eddy/http/http_protocol.h"
 #include "eddy/http/router.h"
+#include "eddy/http/static_files.h"
 #include "eddy/net/server.h"
 #include "gtest/gtest.h"
 #include "tests/support/http_test_client.h"
@@ -73,6 +80,10 @@ class HostileClientsTest : public ::testing::Test {
                    [](const Request& request, Response& response) {
                      response.set_body(std::string(request.body()));
                    });
+    ASSERT_TRUE(static_root_.Create());
+    auto files = StaticFiles::Open(static_root_.path());
+    ASSERT_TRUE(files.ok()) << files.status();
+    ServeStaticFiles(*router, "/static/", *files);
     router->HandleAsync(
         "GET", "/slow", [this](const Request&, Responder responder) {
           std::lock_guard lock(threads_mutex_);
@@ -111,9 +122,79 @@ class HostileClientsTest : public ::testing::Test {
     EXPECT_EQ(r->body, "Hello, world!");
   }
 
+  // A fresh client gets a static file: descriptors are left to open it.
+  void ExpectStaticFileServed() {
+    TestClient client = Connect();
+    ASSERT_TRUE(
+        client.SendAll("GET /static/small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            .ok());
+    HttpTestReader reader(client);
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "0123456789");
+  }
+
+  // A scratch static root holding small.txt ("0123456789").
+  class StaticRoot {
+   public:
+    bool Create() {
+      char pattern[] = "/tmp/eddy-hostile-test-XXXXXX";
+      if (::mkdtemp(pattern) == nullptr) return false;
+      path_ = pattern;
+      std::ofstream(path_ + "/small.txt") << "0123456789";
+      return true;
+    }
+    ~StaticRoot() {
+      if (!path_.empty()) std::filesystem::remove_all(path_);
+    }
+    const std::string& path() const { return path_; }
+
+   private:
+    std::string path_;
+  };
+
+  StaticRoot static_root_;
   std::mutex threads_mutex_;
   std::vector<std::thread> threads_;
   std::unique_ptr<Server> server_;
+};
+
+// Sends `flood` without reading anything back until the server stops taking
+// bytes (no progress for a second) or all of it is sent; returns the bytes
+// sent.
+size_t SendUntilHeld(TestClient& client, absl::string_view flood) {
+  size_t sent = 0;
+  absl::Time last_progress = absl::Now();
+  while (sent < flood.size() &&
+         absl::Now() - last_progress < absl::Seconds(1)) {
+    const ssize_t n = ::send(client.fd(), flood.data() + sent,
+                             flood.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      last_progress = absl::Now();
+    } else {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  return sent;
+}
+
+// Sets the soft RLIMIT_NOFILE for the life of the object.
+class ScopedFdLimit {
+ public:
+  explicit ScopedFdLimit(rlim_t soft) {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = soft;
+    ok_ = ::setrlimit(RLIMIT_NOFILE, &lowered) == 0;
+  }
+  ~ScopedFdLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit saved_{};
+  bool ok_ = false;
 };
 
 TEST_F(HostileClientsTest,
@@ -403,6 +484,97 @@ TEST_F(HostileClientsTest, GracefulStopFinishesTheResponseInFlight) {
   EXPECT_TRUE(idle_reader.AtEof(kDeadline))
       << "idle keep-alive connection not closed";
   stopper.join();
+}
+
+// Each queued static response holds its file open, and a 1-byte Range
+// response is a few hundred bytes: counted in bytes alone, clients that
+// pipeline such requests without reading made the server hold thousands of
+// files each. The files a connection may queue are capped, so descriptors
+// stay bounded and everyone else is still served.
+TEST_F(HostileClientsTest,
+       PipelinedRangeRequestsThatAreNotReadHoldFewDescriptors) {
+  ServerOptions options;
+  StartServer(options);
+  const size_t cap = options.connection.max_queued_files;
+  ExpectStaticFileServed();
+  ASSERT_TRUE(Eventually([&] { return server_->total_stats().active == 0; }));
+  const size_t fds_before = OpenFdCount();
+
+  // Enough that the responses overflow every socket buffer between the two
+  // ends, so the rest must wait inside the server.
+  constexpr int kRequests = 300000;
+  std::string flood;
+  for (int i = 0; i < kRequests; ++i) {
+    flood +=
+        "GET /static/small.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-0\r\n\r\n";
+  }
+  constexpr int kAttackers = 3;
+  std::vector<TestClient> attackers;
+  for (int i = 0; i < kAttackers; ++i) {
+    attackers.push_back(Connect());
+    const int small = 4096;
+    ::setsockopt(attackers.back().fd(), SOL_SOCKET, SO_RCVBUF, &small,
+                 sizeof(small));
+  }
+  for (TestClient& attacker : attackers) {
+    ASSERT_LT(SendUntilHeld(attacker, flood), flood.size())
+        << "the server read everything: not held";
+  }
+  // Per attacker: its own socket, the server's end, and at most `cap` files
+  // (plus one being opened); a few more for the fresh clients below.
+  const size_t bound = fds_before + kAttackers * (2 + cap + 1) + 8;
+  EXPECT_LE(OpenFdCount(), bound)
+      << "descriptors: " << fds_before << " before the attack";
+  ExpectStillServing();
+  ExpectStaticFileServed();
+  EXPECT_LE(OpenFdCount(), bound)
+      << "descriptors: " << fds_before << " before the attack";
+
+  for (TestClient& attacker : attackers) attacker.Close();
+  ASSERT_TRUE(Eventually([&] { return server_->total_stats().active == 0; }))
+      << server_->total_stats().active << " connections left open";
+  EXPECT_TRUE(Eventually([&] { return OpenFdCount() <= fds_before; }))
+      << "descriptors: " << fds_before << " before, " << OpenFdCount()
+      << " after";
+  ExpectStaticFileServed();
+}
+
+// Near RLIMIT_NOFILE, static files are refused with 503 rather than taking
+// the last descriptors, so new connections are still accepted and served;
+// once descriptors free up, files are served again.
+TEST_F(HostileClientsTest, StaticFilesAre503InsideTheDescriptorReserve) {
+  const size_t baseline = OpenFdCount();
+  // The limit in force when the static root is opened is the one it uses.
+  ScopedFdLimit limit(baseline + 256);
+  ASSERT_TRUE(limit.ok());
+  StartServer();
+  ExpectStaticFileServed();
+  ASSERT_TRUE(Eventually([&] { return server_->total_stats().active == 0; }));
+
+  // Take descriptors until only a few dozen are free: inside the reserve.
+  UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(null_fd.valid());
+  std::vector<UniqueFd> hogs;
+  while (OpenFdCount() + 24 < baseline + 256) {
+    UniqueFd fd(::fcntl(null_fd.get(), F_DUPFD_CLOEXEC, 0));
+    ASSERT_TRUE(fd.valid()) << "dup failed at " << OpenFdCount();
+    hogs.push_back(std::move(fd));
+  }
+  {
+    TestClient client = Connect();
+    ASSERT_TRUE(
+        client.SendAll("GET /static/small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            .ok());
+    HttpTestReader reader(client);
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->Header("retry-after"), "1");
+  }
+  ExpectStillServing();
+
+  hogs.clear();
+  ExpectStaticFileServed();
 }
 
 // Mixed load with random disconnects for a while; afterwards the server's

@@ -14,12 +14,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "eddy/http/http_date.h"
 #include "eddy/http/http_protocol.h"
 #include "eddy/http/router.h"
 #include "eddy/http/static_files.h"
 #include "eddy/net/server.h"
+#include "gtest/gtest.h"
 #include "tests/support/http_test_client.h"
 #include "tests/support/test_client.h"
 
@@ -88,23 +88,34 @@ class HttpServerTest : public ::testing::Test {
     auto files = StaticFiles::Open(tree_.root());
     ASSERT_TRUE(files.ok()) << files.status();
     ServeStaticFiles(*router, "/static/", *files);
+    router_ = std::move(router);
+    server_ = StartServer(ServerOptions(), TestHttpOptions());
+  }
 
+  static HttpOptions TestHttpOptions() {
     HttpOptions http;
     http.limits.max_body_bytes = 1024;
     http.limits.max_request_line = 1024;
     http.limits.max_header_bytes = 4096;
     http.request_head_timeout = absl::Seconds(1);
     http.request_body_timeout = absl::Seconds(1);
-    ServerOptions options;
-    options.bind_address = "127.0.0.1";
-    options.workers = 2;
-    server_ = std::make_unique<Server>(
-        options, std::make_unique<HttpProtocol>(router, http));
-    ASSERT_TRUE(server_->Start().ok());
+    return http;
   }
 
-  TestClient Connect() {
-    auto client = TestClient::Connect(server_->port());
+  // Another server on the same routes, e.g. with other timeouts.
+  std::unique_ptr<Server> StartServer(ServerOptions options, HttpOptions http) {
+    options.bind_address = "127.0.0.1";
+    options.workers = 2;
+    auto server = std::make_unique<Server>(
+        options, std::make_unique<HttpProtocol>(router_, std::move(http)));
+    const absl::Status started = server->Start();
+    EXPECT_TRUE(started.ok()) << started;
+    return server;
+  }
+
+  TestClient Connect() { return Connect(*server_); }
+  static TestClient Connect(const Server& server) {
+    auto client = TestClient::Connect(server.port());
     EXPECT_TRUE(client.ok()) << client.status();
     return *std::move(client);
   }
@@ -125,6 +136,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   ScratchTree tree_;
+  std::shared_ptr<const Router> router_;
   std::mutex responders_mutex_;
   std::vector<std::thread> responders_;
   std::unique_ptr<Server> server_;
@@ -428,7 +440,11 @@ TEST_F(HttpServerTest, BodyThatNeverArrivesGets408) {
 }
 
 TEST_F(HttpServerTest, IdleKeepAliveConnectionIsNotTimedOutByTheHeadTimer) {
-  TestClient client = Connect();
+  // Idle keep-alive time belongs to the idle timeout where one is set.
+  ServerOptions options;
+  options.connection.idle_timeout = absl::Seconds(60);
+  std::unique_ptr<Server> server = StartServer(options, TestHttpOptions());
+  TestClient client = Connect(*server);
   HttpTestReader reader(client);
   ASSERT_TRUE(client.SendAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
   ASSERT_TRUE(reader.Next().ok());
@@ -438,6 +454,48 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsNotTimedOutByTheHeadTimer) {
   auto r = reader.Next();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "again");
+}
+
+TEST_F(HttpServerTest,
+       SilentKeepAliveWithoutIdleTimeoutClosesAtTheHeadTimeout) {
+  // The fixture's server has no idle timeout: the head timeout, counted
+  // from the end of the response, is what bounds the silence.
+  TestClient client = Connect();
+  HttpTestReader reader(client);
+  ASSERT_TRUE(client.SendAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_TRUE(reader.Next().ok());
+  EXPECT_TRUE(reader.AtEof(kDeadline))
+      << "a silent keep-alive connection was never closed";
+}
+
+TEST_F(HttpServerTest,
+       SilentConnectionsAreClosedAtTheHeadTimeoutAndFreeTheCap) {
+  // A cap's worth of connections that never send a byte. The idle timeout
+  // is far beyond the test's deadlines, so only the head timeout, counted
+  // from accept, can close them.
+  constexpr size_t kCap = 20;
+  ServerOptions options;
+  options.max_connections = kCap;
+  options.connection.idle_timeout = absl::Hours(1);
+  HttpOptions http = TestHttpOptions();
+  http.request_head_timeout = absl::Milliseconds(300);
+  std::unique_ptr<Server> server = StartServer(options, http);
+  std::vector<TestClient> silent;
+  for (size_t i = 0; i < kCap; ++i) silent.push_back(Connect(*server));
+  for (TestClient& client : silent) {
+    auto received = client.ReceiveUntilClose(kDeadline);
+    ASSERT_TRUE(received.ok()) << received.status();
+    // Closed without a response: it asked nothing (and was not refused by
+    // the cap with a 503).
+    EXPECT_EQ(*received, "");
+  }
+  TestClient client = Connect(*server);
+  ASSERT_TRUE(client.SendAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  HttpTestReader reader(client);
+  auto r = reader.Next();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "Hello, world!");
 }
 
 }  // namespace
