@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "eddy/core/clock.h"
 
 namespace eddy {
 
@@ -34,7 +33,7 @@ class EventLoop::WakeupHandler final : public IoHandler {
   EventLoop* loop_;
 };
 
-absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() {
+absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(Clock* clock) {
   UniqueFd epoll_fd(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_fd) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -48,22 +47,30 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() {
                      "; raise the open-file limit (ulimit -n)"));
   }
   std::unique_ptr<EventLoop> loop(
-      new EventLoop(std::move(epoll_fd), std::move(wake_fd)));
+      new EventLoop(std::move(epoll_fd), std::move(wake_fd),
+                    clock != nullptr ? clock : SystemClock::Get()));
   absl::Status status =
       loop->Watch(loop->wake_fd_.get(), EPOLLIN, loop->wakeup_handler_.get());
   if (!status.ok()) return status;
   return loop;
 }
 
-EventLoop::EventLoop(UniqueFd epoll_fd, UniqueFd wake_fd)
-    : epoll_fd_(std::move(epoll_fd)),
+EventLoop::EventLoop(UniqueFd epoll_fd, UniqueFd wake_fd, Clock* clock)
+    : clock_(clock),
+      clock_moves_by_itself_(clock->MovesByItself()),
+      epoll_fd_(std::move(epoll_fd)),
       wake_fd_(std::move(wake_fd)),
       wakeup_handler_(std::make_unique<WakeupHandler>(this)),
-      timers_(MonotonicMillis()),
+      timers_(clock->NowMillis()),
       events_(256),
-      now_ms_(MonotonicMillis()) {}
+      now_ms_(clock->NowMillis()) {
+  clock_->AddLoop(this);
+}
 
-EventLoop::~EventLoop() { assert(!running_.load()); }
+EventLoop::~EventLoop() {
+  assert(!running_.load());
+  clock_->RemoveLoop(this);
+}
 
 void EventLoop::Run() {
   loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
@@ -78,7 +85,7 @@ void EventLoop::Run() {
     int timeout_ms = ComputeTimeoutMs();
     if (timeout_ms != 0) {
       sleeping_.store(true, std::memory_order_seq_cst);
-      if (tasks_.HasPending() || HasExternalWork() ||
+      if (tasks_.HasPending() || HasExternalWork() || ClockMovedSinceUpdate() ||
           stop_requested_.load(std::memory_order_seq_cst)) {
         timeout_ms = 0;
       }
@@ -133,14 +140,14 @@ void EventLoop::Wake() {
 
 TimerId EventLoop::RunAfter(absl::Duration delay, TimerCallback callback) {
   AssertInLoopThread();
-  return timers_.Schedule(MonotonicMillis() + DurationToMillisCeil(delay),
+  return timers_.Schedule(clock_->NowMillis() + DurationToMillisCeil(delay),
                           std::move(callback));
 }
 
 TimerId EventLoop::RunEvery(absl::Duration interval, TimerCallback callback) {
   AssertInLoopThread();
   const int64_t period = std::max<int64_t>(1, DurationToMillisCeil(interval));
-  return timers_.Schedule(MonotonicMillis() + period, std::move(callback),
+  return timers_.Schedule(clock_->NowMillis() + period, std::move(callback),
                           period);
 }
 
@@ -209,6 +216,9 @@ void EventLoop::AssertInLoopThread() const {
 
 int EventLoop::ComputeTimeoutMs() {
   if (!ready_.empty() || !deferred_.empty()) return 0;
+  // No timer can fall due before the clock moves, and when it moves it
+  // wakes the loop.
+  if (!clock_moves_by_itself_) return -1;
   const int64_t until_timer = timers_.MillisUntilNextSlot(now_ms_);
   if (until_timer < 0) return -1;
   return static_cast<int>(std::min<int64_t>(until_timer, INT_MAX));
@@ -219,6 +229,12 @@ bool EventLoop::HasExternalWork() const {
     if (source->HasPendingWork()) return true;
   }
   return false;
+}
+
+// The loop's half of the protocol of a clock that does not move by itself
+// (see Clock::MovesByItself): called after sleeping_ was stored.
+bool EventLoop::ClockMovedSinceUpdate() const {
+  return !clock_moves_by_itself_ && clock_->NowMillis() != now_ms_;
 }
 
 void EventLoop::RunReadyList() {
@@ -241,6 +257,6 @@ void EventLoop::RunDeferred() {
   }
 }
 
-void EventLoop::UpdateTime() { now_ms_ = MonotonicMillis(); }
+void EventLoop::UpdateTime() { now_ms_ = clock_->NowMillis(); }
 
 }  // namespace eddy

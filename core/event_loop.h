@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "eddy/core/clock.h"
 #include "eddy/core/task_queue.h"
 #include "eddy/core/timer_wheel.h"
 #include "eddy/core/unique_fd.h"
@@ -74,15 +75,21 @@ class WorkSource {
 // builds assert this.
 //
 // Each iteration: run posted tasks and work sources, sleep in epoll_wait
-// (not at all when work is pending; otherwise until the next timer slot),
-// dispatch events, serve the ready list, expire timers, then run the
-// functions deferred with RunAfterIteration.
+// (not at all when work is pending; otherwise until the next timer slot, or,
+// on a clock that does not move by itself, until woken), dispatch events,
+// serve the ready list, expire timers, then run the functions deferred with
+// RunAfterIteration.
+//
+// Time (now_ms() and the timers) comes from the Clock given to Create: the
+// SystemClock unless a test passes a ManualClock (core/manual_clock.h).
 class EventLoop {
  public:
   using Task = absl::AnyInvocable<void() &&>;
   using TimerCallback = absl::AnyInvocable<void()>;
 
-  static absl::StatusOr<std::unique_ptr<EventLoop>> Create();
+  // `clock` (null: SystemClock::Get()) must outlive the loop.
+  static absl::StatusOr<std::unique_ptr<EventLoop>> Create(
+      Clock* clock = nullptr);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -141,8 +148,8 @@ class EventLoop {
   }
   void AssertInLoopThread() const;
 
-  // Milliseconds on the monotonic clock, read once per iteration. Loop
-  // thread only.
+  // Milliseconds on the loop's clock, read once per iteration. Loop thread
+  // only.
   int64_t now_ms() const { return now_ms_; }
 
   // Loop statistics; loop thread only.
@@ -152,7 +159,7 @@ class EventLoop {
   }
 
  private:
-  EventLoop(UniqueFd epoll_fd, UniqueFd wake_fd);
+  EventLoop(UniqueFd epoll_fd, UniqueFd wake_fd, Clock* clock);
 
   class WakeupHandler;
 
@@ -161,10 +168,14 @@ class EventLoop {
                        IoHandler* handler);
   int ComputeTimeoutMs();
   bool HasExternalWork() const;
+  bool ClockMovedSinceUpdate() const;
   void RunReadyList();
   void RunDeferred();
   void UpdateTime();
 
+  Clock* const clock_;
+  // Cached clock_->MovesByItself(): asked twice per iteration.
+  const bool clock_moves_by_itself_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;
   std::unique_ptr<WakeupHandler> wakeup_handler_;

@@ -6,9 +6,12 @@
 #include <csignal>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 namespace eddy {
 namespace {
+
+constexpr absl::Duration kDrainPollInterval = absl::Milliseconds(5);
 
 // Counts workers whose connections have all closed. std primitives, not
 // absl's: TSan sees through these (Debian's Abseil is not TSan-annotated).
@@ -24,10 +27,6 @@ class DrainTracker {
     std::unique_lock lock(mutex_);
     return drained_.wait_until(lock, absl::ToChronoTime(deadline),
                                [this] { return remaining_ == 0; });
-  }
-  void Wait() {
-    std::unique_lock lock(mutex_);
-    drained_.wait(lock, [this] { return remaining_ == 0; });
   }
 
  private:
@@ -66,6 +65,7 @@ absl::Status WorkerGroup::Start() {
   LoopThreadPool::Options pool_options;
   pool_options.threads = options_.workers;
   pool_options.pin_threads = options_.pin_workers;
+  pool_options.clock = options_.clock;
   absl::StatusOr<std::unique_ptr<LoopThreadPool>> pool =
       LoopThreadPool::Create(pool_options);
   if (!pool.ok()) return pool.status();
@@ -89,33 +89,39 @@ void WorkerGroup::Stop() {
   running_ = false;
 
   // Ask each worker to wind its connections down, then wait for them to
-  // close by themselves, up to the deadline.
+  // close by themselves, up to the deadline. This thread polls the count on
+  // the real clock, not with loop timers: the loops' clock may be a test's
+  // ManualClock, which nobody advances while Stop waits.
   const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
   auto tracker = std::make_shared<DrainTracker>(workers_.size());
-  for (auto& worker : workers_) {
-    Worker* w = worker.get();
-    w->loop().Post([w, tracker] {
+  // Element i is touched only on worker i's loop thread.
+  auto reported = std::make_shared<std::vector<char>>(workers_.size(), 0);
+  auto report_if_drained = [this, tracker, reported](size_t i) {
+    Worker* w = workers_[i].get();
+    w->loop().Post([w, tracker, reported, i] {
+      if ((*reported)[i] || w->open_count() != 0) return;
+      (*reported)[i] = 1;
+      tracker->WorkerDrained();
+    });
+  };
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Worker* w = workers_[i].get();
+    w->loop().Post([w] {
       w->RunPendingWork();
       w->BeginShutdown();
-      if (w->open_count() == 0) {
-        tracker->WorkerDrained();
-        return;
-      }
-      // Poll the count on the worker's own timer: no cross-thread state.
-      auto poll = std::make_shared<TimerId>();
-      *poll = w->loop().RunEvery(absl::Milliseconds(5), [w, tracker, poll] {
-        if (w->open_count() != 0) return;
-        w->loop().Cancel(*poll);
-        tracker->WorkerDrained();
-      });
     });
+    report_if_drained(i);
   }
-  if (!tracker->WaitUntil(deadline)) {
-    for (auto& worker : workers_) {
-      Worker* w = worker.get();
-      w->loop().Post([w] { w->AbortAll(CloseReason::kServerStopping); });
+  bool aborted = false;
+  while (!tracker->WaitUntil(absl::Now() + kDrainPollInterval)) {
+    if (!aborted && absl::Now() >= deadline) {
+      aborted = true;
+      for (auto& worker : workers_) {
+        Worker* w = worker.get();
+        w->loop().Post([w] { w->AbortAll(CloseReason::kServerStopping); });
+      }
     }
-    tracker->Wait();
+    for (size_t i = 0; i < workers_.size(); ++i) report_if_drained(i);
   }
   pool_->Stop();
   for (auto& worker : workers_) worker->CloseQueuedFds();

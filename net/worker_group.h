@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "eddy/core/clock.h"
 #include "eddy/core/event_loop.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
@@ -28,6 +29,11 @@ struct WorkerGroupOptions {
   ConnectionOptions connection;
   // Stop() lets connections finish for this long, then aborts the rest.
   absl::Duration shutdown_timeout = absl::Seconds(10);
+  // For tests: the clock of every worker loop, hence of the connections'
+  // timeouts (null: the SystemClock). A ManualClock lets a test advance
+  // time instead of sleeping; it must outlive the group. The acceptor keeps
+  // the SystemClock. shutdown_timeout is always real time.
+  Clock* clock = nullptr;
 };
 
 // WorkerGroup is the worker side of eddy: N worker threads, each an

@@ -19,7 +19,8 @@ absl::StatusOr<std::unique_ptr<LoopThreadPool>> LoopThreadPool::Create(
   }
   std::unique_ptr<LoopThreadPool> pool(new LoopThreadPool(std::move(options)));
   for (size_t i = 0; i < pool->options_.threads; ++i) {
-    absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
+    absl::StatusOr<std::unique_ptr<EventLoop>> loop =
+        EventLoop::Create(pool->options_.clock);
     if (!loop.ok()) return loop.status();
     pool->loops_.push_back(*std::move(loop));
   }

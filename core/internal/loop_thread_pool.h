@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "eddy/core/clock.h"
 #include "eddy/core/event_loop.h"
 
 namespace eddy {
@@ -26,6 +27,9 @@ class LoopThreadPool {
     bool pin_threads = false;
     // Thread name prefix shown by top/perf (at most 15 bytes in total).
     std::string name = "eddy-worker";
+    // The clock of every loop (null: the SystemClock); must outlive the
+    // pool. Tests pass a ManualClock.
+    Clock* clock = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<LoopThreadPool>> Create(Options options);

@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
+#include "eddy/core/manual_clock.h"
 #include "eddy/net/echo.h"
 #include "eddy/net/server.h"
+#include "gtest/gtest.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
@@ -225,14 +226,20 @@ TEST(EchoServer, ServesOneThousandConcurrentConnections) {
   EXPECT_EQ(server.total_stats().closed, kConnections);
 }
 
-TEST(EchoServer, IdleTimeoutClosesSilentConnections) {
+TEST(EchoServer, IdleTimeoutClosesSilentConnectionsAndNoSooner) {
+  ManualClock clock;
   ServerOptions options = LoopbackServerOptions(1);
-  options.connection.idle_timeout = absl::Milliseconds(100);
+  options.clock = &clock;
+  options.connection.idle_timeout = absl::Seconds(30);
   Server server(options, MakeEchoFactory());
   ASSERT_TRUE(server.Start().ok());
   auto client = TestClient::Connect(server.port());
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE(EchoRoundTrip(*client, "still here", kDeadline).ok());
+  ASSERT_TRUE(clock.AdvanceAndWait(absl::Seconds(30) - absl::Milliseconds(1),
+                                   kDeadline));
+  EXPECT_EQ(server.total_stats().active, 1u);
+  ASSERT_TRUE(clock.AdvanceAndWait(absl::Milliseconds(1), kDeadline));
   EXPECT_TRUE(client->WaitForClose(kDeadline));
   EXPECT_TRUE(Eventually([&] { return server.total_stats().active == 0; }));
 }

@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "eddy/core/manual_clock.h"
 #include "eddy/core/unique_fd.h"
 #include "eddy/http/http_protocol.h"
 #include "eddy/http/router.h"
@@ -65,6 +66,8 @@ size_t RssKib() {
 
 class HostileClientsTest : public ::testing::Test {
  protected:
+  static constexpr size_t kHugeBytes = 32 << 20;
+
   void StartServer(ServerOptions options = {}, HttpOptions http = {}) {
     auto router = std::make_shared<Router>();
     router->Handle("GET", "/", [](const Request&, Response& response) {
@@ -75,6 +78,10 @@ class HostileClientsTest : public ::testing::Test {
     });
     router->Handle("GET", "/big", [](const Request&, Response& response) {
       response.set_body(std::string(1 << 20, 'b'));
+    });
+    // More than loopback's socket buffers hold (a few MiB each side).
+    router->Handle("GET", "/huge", [](const Request&, Response& response) {
+      response.set_body(std::string(kHugeBytes, 'h'));
     });
     router->Handle("POST", "/echo",
                    [](const Request& request, Response& response) {
@@ -155,6 +162,9 @@ class HostileClientsTest : public ::testing::Test {
   };
 
   StaticRoot static_root_;
+  // For tests that drive time (ServerOptions::clock); declared before
+  // server_, which must not outlive it.
+  ManualClock clock_;
   std::mutex threads_mutex_;
   std::vector<std::thread> threads_;
   std::unique_ptr<Server> server_;
@@ -245,16 +255,52 @@ TEST_F(HostileClientsTest,
 
 TEST_F(HostileClientsTest, ClientThatStopsReadingIsCutByTheWriteTimeout) {
   ServerOptions options;
-  options.connection.write_timeout = absl::Milliseconds(300);
+  options.clock = &clock_;
+  options.connection.write_timeout = absl::Seconds(60);
   StartServer(options);
   TestClient client = Connect();
   // Ask for megabytes and never read them.
+  constexpr int kRequests = 20;
+  constexpr uint64_t kResponseBytes = uint64_t{kRequests} << 20;
   std::string requests;
-  for (int i = 0; i < 20; ++i)
+  for (int i = 0; i < kRequests; ++i)
     absl::StrAppend(&requests, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(client.SendAll(requests).ok());
-  ASSERT_TRUE(Eventually([&] { return server_->total_stats().active == 0; }))
-      << "the stalled connection was never closed";
+  ASSERT_TRUE(Eventually(
+      [&] { return server_->total_stats().bytes_in == requests.size(); }));
+  // The output moves until the socket buffers are full; each step of the
+  // clock that finds no progress since the last one is a stall.
+  ASSERT_TRUE(Eventually([&] {
+    return clock_.AdvanceAndWait(options.connection.write_timeout, kDeadline) &&
+           server_->total_stats().active == 0;
+  })) << "the stalled connection was never closed";
+  EXPECT_LT(server_->total_stats().bytes_out, kResponseBytes)
+      << "the whole output was sent: nothing stalled";
+  ExpectStillServing();
+}
+
+TEST_F(HostileClientsTest, CloseWhoseOutputIsNeverReadIsCutAfterTheLinger) {
+  ServerOptions options;
+  options.clock = &clock_;
+  options.connection.write_timeout = absl::InfiniteDuration();
+  options.connection.close_linger = absl::Seconds(30);
+  StartServer(options);
+  TestClient client = Connect();
+  // The connection's last answer, which the client never reads.
+  const std::string request =
+      "GET /huge HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_TRUE(client.SendAll(request).ok());
+  ASSERT_TRUE(Eventually(
+      [&] { return server_->total_stats().bytes_in >= request.size(); }));
+  ASSERT_TRUE(clock_.AdvanceAndWait(
+      options.connection.close_linger - absl::Milliseconds(1), kDeadline));
+  EXPECT_EQ(server_->total_stats().active, 1u)
+      << "closed before the linger ran out";
+  ASSERT_TRUE(clock_.AdvanceAndWait(absl::Milliseconds(1), kDeadline));
+  EXPECT_TRUE(Eventually([&] { return server_->total_stats().active == 0; }))
+      << "the lingering connection was never cut";
+  EXPECT_LT(server_->total_stats().bytes_out, kHugeBytes)
+      << "the whole answer was sent: the close did not linger";
   ExpectStillServing();
 }
 

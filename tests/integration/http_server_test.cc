@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "eddy/core/manual_clock.h"
 #include "eddy/http/http_date.h"
 #include "eddy/http/http_protocol.h"
 #include "eddy/http/router.h"
@@ -21,11 +22,13 @@
 #include "eddy/net/server.h"
 #include "gtest/gtest.h"
 #include "tests/support/http_test_client.h"
+#include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
 namespace eddy::http {
 namespace {
 
+using ::eddy::testing::Eventually;
 using ::eddy::testing::HttpTestReader;
 using ::eddy::testing::HttpTestResponse;
 using ::eddy::testing::TestClient;
@@ -89,7 +92,11 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(files.ok()) << files.status();
     ServeStaticFiles(*router, "/static/", *files);
     router_ = std::move(router);
-    server_ = StartServer(ServerOptions(), TestHttpOptions());
+    // The fixture's server runs on the manual clock; others that
+    // StartServer makes keep the system clock unless told otherwise.
+    ServerOptions options;
+    options.clock = &clock_;
+    server_ = StartServer(options, TestHttpOptions());
   }
 
   static HttpOptions TestHttpOptions() {
@@ -97,8 +104,8 @@ class HttpServerTest : public ::testing::Test {
     http.limits.max_body_bytes = 1024;
     http.limits.max_request_line = 1024;
     http.limits.max_header_bytes = 4096;
-    http.request_head_timeout = absl::Seconds(1);
-    http.request_body_timeout = absl::Seconds(1);
+    http.request_head_timeout = kHeadTimeout;
+    http.request_body_timeout = kBodyTimeout;
     return http;
   }
 
@@ -120,6 +127,15 @@ class HttpServerTest : public ::testing::Test {
     return *std::move(client);
   }
 
+  // Returns once the server has read `bytes` bytes in all, and whatever
+  // they set off (such as arming a timer) has happened.
+  void WaitUntilServerRead(uint64_t bytes) {
+    ASSERT_TRUE(Eventually(
+        [&] { return server_->total_stats().bytes_in >= bytes; }, kDeadline))
+        << server_->total_stats().bytes_in << " of " << bytes << " bytes read";
+    ASSERT_TRUE(clock_.WaitForLoops(kDeadline));
+  }
+
   // Sends `request` on a new connection and reads one response.
   HttpTestResponse RoundTrip(const std::string& request) {
     TestClient client = Connect();
@@ -135,6 +151,11 @@ class HttpServerTest : public ::testing::Test {
     for (std::thread& thread : responders_) thread.join();
   }
 
+  static constexpr absl::Duration kHeadTimeout = absl::Seconds(10);
+  static constexpr absl::Duration kBodyTimeout = absl::Seconds(20);
+
+  // Declared before server_, which must not outlive it.
+  ManualClock clock_;
   ScratchTree tree_;
   std::shared_ptr<const Router> router_;
   std::mutex responders_mutex_;
@@ -406,16 +427,22 @@ TEST_F(HttpServerTest, OneByteAtATimeStillParses) {
 
 TEST_F(HttpServerTest, SlowlorisHeadsGet408WhileOthersAreServed) {
   constexpr int kSlow = 50;
+  const std::string head_start = "GET / HTTP/1.1\r\nHo";
   std::vector<TestClient> slow;
   for (int i = 0; i < kSlow; ++i) {
     slow.push_back(Connect());
-    ASSERT_TRUE(slow.back().SendAll("GET / HTTP/1.1\r\nHo").ok());
+    ASSERT_TRUE(slow.back().SendAll(head_start).ok());
   }
-  // Trickle one more byte each (a real slowloris keeps doing this).
+  WaitUntilServerRead(kSlow * head_start.size());
+  // Trickle one more byte each (a real slowloris keeps doing this): it does
+  // not push the head's deadline back.
+  ASSERT_TRUE(clock_.AdvanceAndWait(kHeadTimeout / 2, kDeadline));
   for (auto& client : slow) ASSERT_TRUE(client.SendAll("s").ok());
+  WaitUntilServerRead(kSlow * (head_start.size() + 1));
   // A normal client is answered at once meanwhile.
   HttpTestResponse normal = RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(normal.body, "Hello, world!");
+  ASSERT_TRUE(clock_.AdvanceAndWait(kHeadTimeout / 2, kDeadline));
   for (auto& client : slow) {
     HttpTestReader reader(client);
     auto r = reader.Next();
@@ -426,12 +453,30 @@ TEST_F(HttpServerTest, SlowlorisHeadsGet408WhileOthersAreServed) {
   }
 }
 
+TEST_F(HttpServerTest, HeadIsNotTimedOutBeforeTheHeadTimeout) {
+  TestClient client = Connect();
+  ASSERT_TRUE(client.SendAll("GET /n?patient HTTP/1.1\r\n").ok());
+  WaitUntilServerRead(1);
+  ASSERT_TRUE(
+      clock_.AdvanceAndWait(kHeadTimeout - absl::Milliseconds(1), kDeadline));
+  ASSERT_TRUE(client.SendAll("Host: x\r\n\r\n").ok());
+  HttpTestReader reader(client);
+  auto r = reader.Next();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "patient");
+}
+
 TEST_F(HttpServerTest, BodyThatNeverArrivesGets408) {
   TestClient client = Connect();
-  ASSERT_TRUE(client
-                  .SendAll("POST /echo HTTP/1.1\r\nHost: x\r\n"
-                           "Content-Length: 100\r\n\r\nonly a part")
-                  .ok());
+  const std::string partial =
+      "POST /echo HTTP/1.1\r\nHost: x\r\n"
+      "Content-Length: 100\r\n\r\nonly a part";
+  ASSERT_TRUE(client.SendAll(partial).ok());
+  WaitUntilServerRead(partial.size());
+  // The head completed: its timeout no longer applies, the body's does.
+  ASSERT_TRUE(clock_.AdvanceAndWait(kHeadTimeout, kDeadline));
+  ASSERT_TRUE(clock_.AdvanceAndWait(kBodyTimeout - kHeadTimeout, kDeadline));
   HttpTestReader reader(client);
   auto r = reader.Next();
   ASSERT_TRUE(r.ok()) << r.status();
@@ -449,7 +494,7 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsNotTimedOutByTheHeadTimer) {
   ASSERT_TRUE(client.SendAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
   ASSERT_TRUE(reader.Next().ok());
   // Idle between requests for longer than the head timeout: still open.
-  absl::SleepFor(absl::Milliseconds(1500));
+  ASSERT_TRUE(clock_.AdvanceAndWait(kHeadTimeout * 3, kDeadline));
   ASSERT_TRUE(client.SendAll("GET /n?again HTTP/1.1\r\nHost: x\r\n\r\n").ok());
   auto r = reader.Next();
   ASSERT_TRUE(r.ok()) << r.status();
@@ -464,6 +509,13 @@ TEST_F(HttpServerTest,
   HttpTestReader reader(client);
   ASSERT_TRUE(client.SendAll("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
   ASSERT_TRUE(reader.Next().ok());
+  ASSERT_TRUE(clock_.WaitForLoops(kDeadline));
+  // The fixture's server runs on the manual clock: one head timeout after
+  // the response (a second one, if the response was still leaving then).
+  ASSERT_TRUE(clock_.AdvanceAndWait(kHeadTimeout, kDeadline));
+  if (!reader.AtEof(absl::Milliseconds(200))) {
+    ASSERT_TRUE(clock_.AdvanceAndWait(kHeadTimeout, kDeadline));
+  }
   EXPECT_TRUE(reader.AtEof(kDeadline))
       << "a silent keep-alive connection was never closed";
 }

@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "eddy/core/clock.h"
+#include "eddy/core/manual_clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/notification.h"
 
@@ -20,8 +21,8 @@ constexpr absl::Duration kDeadline = absl::Seconds(60);
 // Runs a loop on its own thread for the duration of a test.
 class LoopThread {
  public:
-  LoopThread() {
-    auto loop = EventLoop::Create();
+  explicit LoopThread(Clock* clock = nullptr) {
+    auto loop = EventLoop::Create(clock);
     EXPECT_TRUE(loop.ok()) << loop.status();
     loop_ = *std::move(loop);
   }
@@ -38,6 +39,19 @@ class LoopThread {
   std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
 };
+
+// Runs `fn` on `loop`'s thread and returns what it returned.
+template <typename Fn>
+auto RunOnLoop(EventLoop& loop, Fn fn) {
+  decltype(fn()) result{};
+  eddy::testing::Notification done;
+  loop.Post([&] {
+    result = fn();
+    done.Notify();
+  });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(kDeadline));
+  return result;
+}
 
 TEST(EventLoop, PostFromFourThreadsRunsEveryTaskExactlyOnceInPerThreadOrder) {
   constexpr int kThreads = 4;
@@ -244,6 +258,68 @@ TEST(EventLoop, IdleLoopDoesNotSpin) {
   ASSERT_TRUE(second.WaitForNotificationWithTimeout(kDeadline));
   // An idle loop sleeps in epoll_wait: only the probe wakeups count.
   EXPECT_LE(after - before, 3u);
+}
+
+TEST(EventLoopOnManualClock, NowMsFollowsTheClock) {
+  ManualClock clock;
+  LoopThread runner(&clock);
+  runner.Start();
+  EventLoop& loop = runner.loop();
+  EXPECT_EQ(RunOnLoop(loop, [&] { return loop.now_ms(); }),
+            ManualClock::kDefaultStartMillis);
+  clock.Advance(absl::Hours(2));
+  ASSERT_TRUE(clock.WaitForLoops(kDeadline));
+  EXPECT_EQ(RunOnLoop(loop, [&] { return loop.now_ms(); }),
+            ManualClock::kDefaultStartMillis + 2 * 3600 * 1000);
+  EXPECT_EQ(clock.NowMillis(), ManualClock::kDefaultStartMillis + 7200000);
+}
+
+TEST(EventLoopOnManualClock, TimersFireOnAdvanceAndNotBefore) {
+  ManualClock clock;
+  LoopThread runner(&clock);
+  runner.Start();
+  EventLoop& loop = runner.loop();
+  std::atomic<int> once{0};
+  std::atomic<int> every{0};
+  RunOnLoop(loop, [&] {
+    loop.RunAfter(absl::Seconds(30), [&] { ++once; });
+    return loop.RunEvery(absl::Seconds(10), [&] { ++every; });
+  });
+  ASSERT_TRUE(clock.AdvanceAndWait(absl::Seconds(10) - absl::Milliseconds(1),
+                                   kDeadline));
+  EXPECT_EQ(every.load(), 0);
+  ASSERT_TRUE(clock.AdvanceAndWait(absl::Milliseconds(1), kDeadline));
+  EXPECT_EQ(every.load(), 1);
+  ASSERT_TRUE(clock.AdvanceAndWait(absl::Seconds(10), kDeadline));
+  EXPECT_EQ(every.load(), 2);
+  ASSERT_TRUE(clock.AdvanceAndWait(absl::Seconds(10) - absl::Milliseconds(1),
+                                   kDeadline));
+  EXPECT_EQ(once.load(), 0);
+  EXPECT_EQ(every.load(), 2);
+  ASSERT_TRUE(clock.AdvanceAndWait(absl::Milliseconds(1), kDeadline));
+  EXPECT_EQ(once.load(), 1);
+  EXPECT_EQ(every.load(), 3);
+}
+
+TEST(EventLoopOnManualClock, LoopWithADueTimerSleepsUntilTheClockMoves) {
+  ManualClock clock;
+  LoopThread runner(&clock);
+  runner.Start();
+  EventLoop& loop = runner.loop();
+  eddy::testing::Notification fired;
+  const uint64_t before = RunOnLoop(loop, [&] {
+    loop.RunAfter(absl::Milliseconds(1), [&] { fired.Notify(); });
+    return loop.iterations();
+  });
+  // Long enough that a loop sleeping until the timer's wall-clock deadline
+  // would wake many times; it must instead sleep until the clock moves.
+  absl::SleepFor(absl::Milliseconds(200));
+  const uint64_t after = RunOnLoop(loop, [&] { return loop.iterations(); });
+  EXPECT_LE(after - before, 3u);
+  EXPECT_FALSE(fired.HasBeenNotified());
+  // Advance alone, with no task posted, wakes the sleeping loop.
+  clock.Advance(absl::Milliseconds(1));
+  EXPECT_TRUE(fired.WaitForNotificationWithTimeout(kDeadline));
 }
 
 }  // namespace
