@@ -1,6 +1,5 @@
 #include "eddy/net/connection.h"
 
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -53,12 +52,13 @@ const SocketAddress& Connection::peer() {
 
 void Connection::Send(absl::string_view data) {
   if (state_ != State::kOpen || shutdown_requested_ || data.empty()) return;
-  if (files_.empty()) {
-    output_.Append(data);
-  } else {
-    files_.back().trailer.Append(data);
-  }
-  queued_output_ += data.size();
+  output_.Append(data);
+  if (!in_dispatch_) EndDispatch();
+}
+
+void Connection::Send(std::string&& data) {
+  if (state_ != State::kOpen || shutdown_requested_ || data.empty()) return;
+  output_.Append(std::move(data));
   if (!in_dispatch_) EndDispatch();
 }
 
@@ -67,19 +67,13 @@ void Connection::Send(Buffer&& data) {
     data.ConsumeAll();
     return;
   }
-  queued_output_ += data.readable_bytes();
-  if (files_.empty()) {
-    output_.Append(std::move(data));
-  } else {
-    files_.back().trailer.Append(std::move(data));
-  }
+  output_.Append(std::move(data));
   if (!in_dispatch_) EndDispatch();
 }
 
 void Connection::SendFile(UniqueFd file, off_t offset, size_t length) {
   if (state_ != State::kOpen || shutdown_requested_ || length == 0) return;
-  files_.push_back(FileSegment{std::move(file), offset, length, Buffer()});
-  queued_output_ += length;
+  output_.AppendFile(std::move(file), offset, length);
   if (!in_dispatch_) EndDispatch();
 }
 
@@ -157,7 +151,7 @@ void Connection::ArmLingerTimer() {
   linger_timer_ = loop_->RunAfter(options_.close_linger, [this] {
     linger_timer_ = {};
     if (state_ == State::kClosed) return;
-    Abort(queued_output_ > 0 ? CloseReason::kWriteTimeout : close_reason_);
+    Abort(!output_.empty() ? CloseReason::kWriteTimeout : close_reason_);
   });
 }
 
@@ -255,21 +249,28 @@ void Connection::EndDispatch() {
 }
 
 void Connection::FlushOutput() {
-  while (writable_ && queued_output_ > 0 && state_ != State::kClosed) {
-    if (!output_.empty()) {
-      if (!WriteBuffer(output_)) break;
-      continue;
+  if (writable_ && !output_.empty() && state_ != State::kClosed) {
+    const OutputQueue::WriteResult result = output_.WriteTo(fd_.get());
+    if (result.written > 0) OnOutputConsumed(result.written);
+    switch (result.stop) {
+      case OutputQueue::WriteStop::kDrained:
+        break;
+      case OutputQueue::WriteStop::kSocketFull:
+        // The next EPOLLOUT edge says when it drains.
+        writable_ = false;
+        break;
+      case OutputQueue::WriteStop::kError:
+        HandleWriteError(result.error);
+        break;
+      case OutputQueue::WriteStop::kFileShrank:
+        // The file shrank after its length was promised: the framing is
+        // broken, so the connection cannot continue.
+        (void)SetLingerZero(fd_.get());
+        CloseNow(CloseReason::kError);
+        break;
     }
-    FileSegment& segment = files_.front();
-    if (segment.remaining > 0) {
-      if (!SendFileSegment(segment)) break;
-      continue;
-    }
-    // The file part is done: what was queued after it is next.
-    output_.Append(std::move(segment.trailer));
-    files_.erase(files_.begin());
   }
-  if (queued_output_ == 0) {
+  if (output_.empty()) {
     output_.ReleaseIfEmpty();
   } else if (!write_timer_.valid() && state_ != State::kClosed &&
              options_.write_timeout != absl::InfiniteDuration()) {
@@ -286,7 +287,7 @@ void Connection::ArmWriteTimer(int64_t delay_ms) {
 
 void Connection::OnWriteTimer() {
   write_timer_ = {};
-  if (state_ == State::kClosed || queued_output_ == 0) return;
+  if (state_ == State::kClosed || output_.empty()) return;
   // Progress only moves last_write_ms_; the timer is pushed back lazily.
   const int64_t timeout = DurationToMillisCeil(options_.write_timeout);
   const int64_t stalled_for = loop_->now_ms() - last_write_ms_;
@@ -297,70 +298,26 @@ void Connection::OnWriteTimer() {
   Abort(CloseReason::kWriteTimeout);
 }
 
-bool Connection::WriteBuffer(Buffer& buffer) {
-  const size_t size = buffer.readable_bytes();
-  const ssize_t n = ::send(fd_.get(), buffer.data(), size, MSG_NOSIGNAL);
-  if (n >= 0) {
-    buffer.Consume(static_cast<size_t>(n));
-    OnOutputConsumed(static_cast<size_t>(n));
-    // A short write means the socket buffer is full; the next EPOLLOUT edge
-    // says when it drains, so skip the write that would say EAGAIN.
-    if (static_cast<size_t>(n) < size) writable_ = false;
-    return writable_;
-  }
-  if (errno == EINTR) return true;
-  HandleWriteError(errno);
-  return false;
-}
-
-bool Connection::SendFileSegment(FileSegment& segment) {
-  constexpr size_t kMaxChunk = size_t{1} << 30;
-  const size_t want = std::min(segment.remaining, kMaxChunk);
-  const ssize_t n =
-      ::sendfile(fd_.get(), segment.file.get(), &segment.offset, want);
-  if (n > 0) {
-    segment.remaining -= static_cast<size_t>(n);
-    OnOutputConsumed(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < want) writable_ = false;
-    return writable_;
-  }
-  if (n == 0) {
-    // The file shrank after the length was promised: the framing is broken,
-    // so the connection cannot continue.
-    (void)SetLingerZero(fd_.get());
-    CloseNow(CloseReason::kError);
-    return false;
-  }
-  if (errno == EINTR) return true;
-  HandleWriteError(errno);
-  return false;
-}
-
 void Connection::HandleWriteError(int error) {
-  if (error == EAGAIN) {
-    writable_ = false;
-    return;
-  }
   CloseNow(error == EPIPE || error == ECONNRESET ? CloseReason::kReset
                                                  : CloseReason::kError);
 }
 
 void Connection::OnOutputConsumed(size_t n) {
-  queued_output_ -= n;
   last_write_ms_ = loop_->now_ms();
   worker_->CountBytesOut(n);
   Touch();
 }
 
 void Connection::UpdateWaterMarks() {
-  if (!paused_by_water_ && queued_output_ > options_.high_water_mark) {
+  if (!paused_by_water_ && output_.size() > options_.high_water_mark) {
     paused_by_water_ = true;
     in_dispatch_ = true;
     handler_->OnHighWater(*this);
     in_dispatch_ = false;
     return;
   }
-  if (paused_by_water_ && queued_output_ <= options_.low_water_mark) {
+  if (paused_by_water_ && output_.size() <= options_.low_water_mark) {
     paused_by_water_ = false;
     in_dispatch_ = true;
     handler_->OnDrained(*this);
@@ -382,7 +339,7 @@ void Connection::MaybeFinishClosing() {
     CloseNow(close_reason_);
     return;
   }
-  if (queued_output_ > 0) return;
+  if (!output_.empty()) return;
   if (shutdown_requested_ && !shutdown_done_) {
     ::shutdown(fd_.get(), SHUT_WR);
     shutdown_done_ = true;
@@ -420,9 +377,7 @@ void Connection::CloseNow(CloseReason reason) {
   idle_timer_ = linger_timer_ = write_timer_ = {};
   if (handler_ != nullptr) handler_->OnClose(*this, reason);
   fd_.reset();
-  output_.ConsumeAll();
-  files_.clear();
-  queued_output_ = 0;
+  output_.Clear();
   worker_->Release(this, reason);
 }
 

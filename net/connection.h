@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <vector>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -16,6 +16,7 @@
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/address.h"
 #include "eddy/net/connection_ref.h"
+#include "eddy/net/output_queue.h"
 #include "eddy/net/protocol.h"
 
 namespace eddy {
@@ -64,11 +65,18 @@ struct ConnectionOptions {
 // whose result may be copied to and used from any thread.
 class Connection final : public IoHandler {
  public:
-  // Queue bytes for sending. Never blocks. Ignored once Close/Abort/
-  // ShutdownWrite was called.
+  // Queue bytes for sending (a copy). Never blocks. Ignored once Close/
+  // Abort/ShutdownWrite was called; so are the other Send overloads.
   void Send(absl::string_view data);
+  // A string literal would be ambiguous between the views and the moves.
+  void Send(const char* data) { Send(absl::string_view(data)); }
+  // Moves `data` to the output: from OutputQueue::kMoveThreshold bytes it is
+  // sent from its own memory, uncopied, in the same sendmsg as the bytes
+  // queued before it. An lvalue std::string binds to Send(string_view) and
+  // is copied.
+  void Send(std::string&& data);
   // Moves `data`'s bytes to the output without copying when the output is
-  // empty; `data` ends empty.
+  // empty or `data` is large; `data` ends empty.
   void Send(Buffer&& data);
   // Queues `length` bytes of `file` from `offset`, sent with sendfile(2)
   // after the bytes queued before it. The connection owns `file` until sent.
@@ -97,7 +105,7 @@ class Connection final : public IoHandler {
   Buffer& input() { return input_; }
 
   // Bytes queued and not yet accepted by the kernel.
-  size_t output_bytes() const { return queued_output_; }
+  size_t output_bytes() const { return output_.size(); }
   bool reading_paused() const { return paused_by_user_ || paused_by_water_; }
   // True once Close/Abort was called or the connection ended.
   bool closing() const { return state_ != State::kOpen; }
@@ -129,14 +137,6 @@ class Connection final : public IoHandler {
 
   enum class State : uint8_t { kOpen, kClosing, kClosed };
 
-  // A file range queued with SendFile, followed by the bytes sent after it.
-  struct FileSegment {
-    UniqueFd file;
-    off_t offset;
-    size_t remaining;
-    Buffer trailer;
-  };
-
   Connection(Worker* worker, EventLoop* loop, UniqueFd fd, uint32_t slot,
              uint32_t generation, uint64_t id,
              const ConnectionOptions& options);
@@ -146,8 +146,6 @@ class Connection final : public IoHandler {
   void Dispatch();
   void EndDispatch();
   void FlushOutput();
-  bool WriteBuffer(Buffer& buffer);
-  bool SendFileSegment(FileSegment& segment);
   void OnOutputConsumed(size_t n);
   void UpdateWaterMarks();
   void MaybeFinishClosing();
@@ -166,9 +164,7 @@ class Connection final : public IoHandler {
   UniqueFd fd_;
   std::unique_ptr<Handler> handler_;
   Buffer input_;
-  Buffer output_;
-  std::vector<FileSegment> files_;  // output after output_, in order
-  size_t queued_output_ = 0;
+  OutputQueue output_;
   std::optional<SocketAddress> peer_;
   const uint64_t id_;
   const uint32_t slot_;
