@@ -35,10 +35,6 @@ class OutputQueue {
   // The most iovecs one sendmsg is given (well below IOV_MAX).
   static constexpr size_t kMaxIovecs = 64;
 
-  OutputQueue() = default;
-  OutputQueue(OutputQueue&&) = default;
-  OutputQueue& operator=(OutputQueue&&) = default;
-
   // Copies `bytes` to the back, coalescing with the bytes before it.
   void Append(absl::string_view bytes);
   // A string literal would be ambiguous between the views and the moves.
