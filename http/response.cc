@@ -1,5 +1,8 @@
 #include "eddy/http/response.h"
 
+#include <string>
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -72,8 +75,15 @@ void Response::AddHeader(absl::string_view name, absl::string_view value) {
   absl::StrAppend(&headers_, name, ": ", value, "\r\n");
 }
 
+std::string Response::TakeBody() {
+  body_taken_ = true;
+  taken_body_length_ = body_.size();
+  return std::exchange(body_, std::string());
+}
+
 void Response::SetFileBody(UniqueFd file, off_t offset, uint64_t length) {
   body_.clear();
+  body_taken_ = false;
   file_ = std::move(file);
   file_body_ = true;
   file_offset_ = offset;
@@ -86,6 +96,8 @@ void Response::Reset() {
   body_.clear();
   file_.reset();
   file_body_ = false;
+  body_taken_ = false;
+  taken_body_length_ = 0;
   file_offset_ = 0;
   file_length_ = 0;
   close_connection_ = false;

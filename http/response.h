@@ -45,11 +45,16 @@ class Response {
     body_ = std::move(body);
     file_.reset();
     file_body_ = false;
+    body_taken_ = false;
   }
   void append_body(absl::string_view bytes) {
     body_.append(bytes.data(), bytes.size());
   }
   const std::string& body() const { return body_; }
+  // Moves the body out, e.g. into Connection::Send, so that a large body is
+  // sent from its own memory instead of being copied; content_length()
+  // still states its size, as after TakeFile.
+  std::string TakeBody();
 
   // The body is `length` bytes of `file` from `offset`.
   void SetFileBody(UniqueFd file, off_t offset, uint64_t length);
@@ -59,7 +64,8 @@ class Response {
 
   // Bytes of body the response declares (the file length or body size).
   uint64_t content_length() const {
-    return file_body_ ? file_length_ : body_.size();
+    if (file_body_) return file_length_;
+    return body_taken_ ? taken_body_length_ : body_.size();
   }
 
   // Makes the response close the connection after it is sent.
@@ -76,7 +82,9 @@ class Response {
   UniqueFd file_;
   off_t file_offset_ = 0;
   uint64_t file_length_ = 0;
-  bool file_body_ = false;  // stays set after TakeFile, for the length
+  bool file_body_ = false;   // stays set after TakeFile, for the length
+  bool body_taken_ = false;  // TakeBody was called; the length is kept
+  uint64_t taken_body_length_ = 0;
   bool close_connection_ = false;
 };
 

@@ -1,6 +1,5 @@
 #include "eddy/net/connection.h"
 
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -117,12 +116,15 @@ void Connection::Send(absl::string_view data) {
   if (phase_ != Phase::kOpen || Has(kShutdownRequested) || data.empty()) {
     return;
   }
-  if (files_.empty()) {
-    output_.Append(data);
-  } else {
-    files_.back().trailer.Append(data);
+  output_.Append(data);
+  ScheduleFlush();
+}
+
+void Connection::Send(std::string&& data) {
+  if (phase_ != Phase::kOpen || Has(kShutdownRequested) || data.empty()) {
+    return;
   }
-  queued_output_ += data.size();
+  output_.Append(std::move(data));
   ScheduleFlush();
 }
 
@@ -131,12 +133,7 @@ void Connection::Send(Buffer&& data) {
     data.ConsumeAll();
     return;
   }
-  queued_output_ += data.readable_bytes();
-  if (files_.empty()) {
-    output_.Append(std::move(data));
-  } else {
-    files_.back().trailer.Append(std::move(data));
-  }
+  output_.Append(std::move(data));
   ScheduleFlush();
 }
 
@@ -144,8 +141,7 @@ void Connection::SendFile(UniqueFd file, off_t offset, size_t length) {
   if (phase_ != Phase::kOpen || Has(kShutdownRequested) || length == 0) {
     return;
   }
-  files_.push_back(FileSegment{std::move(file), offset, length, Buffer()});
-  queued_output_ += length;
+  output_.AppendFile(std::move(file), offset, length);
   ScheduleFlush();
 }
 
@@ -225,7 +221,7 @@ void Connection::ArmLingerTimer() {
   linger_timer_ = loop_->RunAfter(options_.close_linger, [this] {
     linger_timer_ = {};
     Dispatch([this] {
-      Abort(queued_output_ > 0 ? CloseReason::kWriteTimeout : close_reason_);
+      Abort(!output_.empty() ? CloseReason::kWriteTimeout : close_reason_);
     });
   });
 }
@@ -305,7 +301,7 @@ std::string Connection::DebugState() const {
   for (const auto& [flag, name] : kNames) {
     if (Has(flag)) absl::StrAppend(&text, " ", name);
   }
-  absl::StrAppend(&text, " output=", queued_output_);
+  absl::StrAppend(&text, " output=", output_.size());
   return text;
 }
 
@@ -439,21 +435,28 @@ void Connection::EndDispatch() {
 }
 
 void Connection::FlushOutput() {
-  while (Has(kWritable) && queued_output_ > 0 && phase_ != Phase::kClosed) {
-    if (!output_.empty()) {
-      if (!WriteBuffer(output_)) break;
-      continue;
+  if (Has(kWritable) && !output_.empty() && phase_ != Phase::kClosed) {
+    const OutputQueue::WriteResult result = output_.WriteTo(fd_.get());
+    if (result.written > 0) OnOutputConsumed(result.written);
+    switch (result.stop) {
+      case OutputQueue::WriteStop::kDrained:
+        break;
+      case OutputQueue::WriteStop::kSocketFull:
+        // The next EPOLLOUT edge says when it drains.
+        Clear(kWritable);
+        break;
+      case OutputQueue::WriteStop::kError:
+        HandleWriteError(result.error);
+        break;
+      case OutputQueue::WriteStop::kFileShrank:
+        // The file shrank after its length was promised: the framing is
+        // broken, so the connection cannot continue.
+        (void)SetLingerZero(fd_.get());
+        CloseNow(CloseReason::kError);
+        break;
     }
-    FileSegment& segment = files_.front();
-    if (segment.remaining > 0) {
-      if (!SendFileSegment(segment)) break;
-      continue;
-    }
-    // The file part is done: what was queued after it is next.
-    output_.Append(std::move(segment.trailer));
-    files_.erase(files_.begin());
   }
-  if (queued_output_ == 0) {
+  if (output_.empty()) {
     output_.ReleaseIfEmpty();
   } else if (!write_timer_.valid() && phase_ != Phase::kClosed &&
              options_.write_timeout != absl::InfiniteDuration()) {
@@ -470,7 +473,7 @@ void Connection::ArmWriteTimer(int64_t delay_ms) {
 
 void Connection::OnWriteTimer() {
   write_timer_ = {};
-  if (phase_ == Phase::kClosed || queued_output_ == 0) return;
+  if (phase_ == Phase::kClosed || output_.empty()) return;
   // Progress only moves last_write_ms_; the timer is pushed back lazily.
   const int64_t timeout = DurationToMillisCeil(options_.write_timeout);
   const int64_t stalled_for = loop_->now_ms() - last_write_ms_;
@@ -481,64 +484,20 @@ void Connection::OnWriteTimer() {
   Dispatch([this] { Abort(CloseReason::kWriteTimeout); });
 }
 
-bool Connection::WriteBuffer(Buffer& buffer) {
-  const size_t size = buffer.readable_bytes();
-  const ssize_t n = ::send(fd_.get(), buffer.data(), size, MSG_NOSIGNAL);
-  if (n >= 0) {
-    buffer.Consume(static_cast<size_t>(n));
-    OnOutputConsumed(static_cast<size_t>(n));
-    // A short write means the socket buffer is full; the next EPOLLOUT edge
-    // says when it drains, so skip the write that would say EAGAIN.
-    if (static_cast<size_t>(n) < size) Clear(kWritable);
-    return Has(kWritable);
-  }
-  if (errno == EINTR) return true;
-  HandleWriteError(errno);
-  return false;
-}
-
-bool Connection::SendFileSegment(FileSegment& segment) {
-  constexpr size_t kMaxChunk = size_t{1} << 30;
-  const size_t want = std::min(segment.remaining, kMaxChunk);
-  const ssize_t n =
-      ::sendfile(fd_.get(), segment.file.get(), &segment.offset, want);
-  if (n > 0) {
-    segment.remaining -= static_cast<size_t>(n);
-    OnOutputConsumed(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < want) Clear(kWritable);
-    return Has(kWritable);
-  }
-  if (n == 0) {
-    // The file shrank after the length was promised: the framing is broken,
-    // so the connection cannot continue.
-    (void)SetLingerZero(fd_.get());
-    CloseNow(CloseReason::kError);
-    return false;
-  }
-  if (errno == EINTR) return true;
-  HandleWriteError(errno);
-  return false;
-}
-
 void Connection::HandleWriteError(int error) {
-  if (error == EAGAIN) {
-    Clear(kWritable);
-    return;
-  }
   CloseNow(error == EPIPE || error == ECONNRESET ? CloseReason::kReset
                                                  : CloseReason::kError);
 }
 
 void Connection::OnOutputConsumed(size_t n) {
-  queued_output_ -= n;
   last_write_ms_ = loop_->now_ms();
   worker_->CountBytesOut(n);
   Touch();
 }
 
 bool Connection::output_full() const {
-  return queued_output_ > options_.high_water_mark ||
-         files_.size() >= options_.max_queued_files;
+  return output_.size() > options_.high_water_mark ||
+         output_.files() >= options_.max_queued_files;
 }
 
 bool Connection::PauseIfOutputFull() {
@@ -549,8 +508,8 @@ bool Connection::PauseIfOutputFull() {
 }
 
 bool Connection::CanResume() const {
-  return Has(kPausedByWater) && queued_output_ <= options_.low_water_mark &&
-         files_.size() <= options_.max_queued_files / 2;
+  return Has(kPausedByWater) && output_.size() <= options_.low_water_mark &&
+         output_.files() <= options_.max_queued_files / 2;
 }
 
 bool Connection::ResumeIfDrained() {
@@ -561,7 +520,7 @@ bool Connection::ResumeIfDrained() {
 }
 
 void Connection::MaybeFinishClosing() {
-  if (phase_ == Phase::kClosed || queued_output_ > 0) return;
+  if (phase_ == Phase::kClosed || !output_.empty()) return;
   if (Has(kShutdownRequested) && !Has(kShutdownDone)) {
     ::shutdown(fd_.get(), SHUT_WR);
     Set(kShutdownDone);
@@ -602,9 +561,7 @@ void Connection::CloseNow(CloseReason reason) {
   CancelUserTimers();
   if (handler_ != nullptr) handler_->OnClose(*this, reason);
   fd_.reset();
-  output_.ConsumeAll();
-  files_.clear();
-  queued_output_ = 0;
+  output_.Clear();
   worker_->Release(this);
 }
 

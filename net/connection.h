@@ -19,6 +19,7 @@
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/address.h"
 #include "eddy/net/connection_ref.h"
+#include "eddy/net/output_queue.h"
 #include "eddy/net/protocol.h"
 
 namespace eddy {
@@ -82,11 +83,18 @@ class Connection final : private IoHandler {
  public:
   using TimerCallback = absl::AnyInvocable<void(Connection&)>;
 
-  // Queue bytes for sending. Never blocks. Ignored once Close/Abort/
-  // ShutdownWrite was called.
+  // Queue bytes for sending (a copy). Never blocks. Ignored once Close/
+  // Abort/ShutdownWrite was called; so are the other Send overloads.
   void Send(absl::string_view data);
+  // A string literal would be ambiguous between the views and the moves.
+  void Send(const char* data) { Send(absl::string_view(data)); }
+  // Moves `data` to the output: from OutputQueue::kMoveThreshold bytes it is
+  // sent from its own memory, uncopied, in the same sendmsg as the bytes
+  // queued before it. An lvalue std::string binds to Send(string_view) and
+  // is copied.
+  void Send(std::string&& data);
   // Moves `data`'s bytes to the output without copying when the output is
-  // empty; `data` ends empty.
+  // empty or `data` is large; `data` ends empty.
   void Send(Buffer&& data);
   // Queues `length` bytes of `file` from `offset`, sent with sendfile(2)
   // after the bytes queued before it. The connection owns `file` until sent.
@@ -134,9 +142,9 @@ class Connection final : private IoHandler {
   Buffer& input() { return input_; }
 
   // Bytes queued and not yet accepted by the kernel.
-  size_t output_bytes() const { return queued_output_; }
+  size_t output_bytes() const { return output_.size(); }
   // Files queued with SendFile and not yet fully sent.
-  size_t queued_files() const { return files_.size(); }
+  size_t queued_files() const { return output_.files(); }
   // True while the output holds more than high_water_mark bytes or
   // max_queued_files files. Reading pauses then; a handler that answers
   // input it already holds (pipelined requests) stops too and continues
@@ -197,14 +205,6 @@ class Connection final : private IoHandler {
     kHadUnreadInput = 1 << 10,     // input was discarded while closing
   };
 
-  // A file range queued with SendFile, followed by the bytes sent after it.
-  struct FileSegment {
-    UniqueFd file;
-    off_t offset;
-    size_t remaining;
-    Buffer trailer;
-  };
-
   Connection(Worker* worker, EventLoop* loop, UniqueFd fd, uint32_t slot,
              uint32_t generation, uint64_t id,
              const ConnectionOptions& options);
@@ -243,8 +243,6 @@ class Connection final : private IoHandler {
 
   void ReadInput(uint32_t events);
   void FlushOutput();
-  bool WriteBuffer(Buffer& buffer);
-  bool SendFileSegment(FileSegment& segment);
   void OnOutputConsumed(size_t n);
   // OnHighWater when the output just became full (bytes or files);
   // returns whether it was called.
@@ -277,9 +275,7 @@ class Connection final : private IoHandler {
   UniqueFd fd_;
   std::unique_ptr<Handler> handler_;
   Buffer input_;
-  Buffer output_;
-  std::vector<FileSegment> files_;  // output after output_, in order
-  size_t queued_output_ = 0;
+  OutputQueue output_;
   std::optional<SocketAddress> peer_;
   const uint64_t id_;
   const uint32_t slot_;

@@ -27,7 +27,9 @@ bool ConnectionRef::Post(absl::AnyInvocable<void(Connection&) &&> fn) const {
 }
 
 bool ConnectionRef::Send(std::string data) const {
-  return Post([data = std::move(data)](Connection& conn) { conn.Send(data); });
+  return Post([data = std::move(data)](Connection& conn) mutable {
+    conn.Send(std::move(data));
+  });
 }
 
 bool ConnectionRef::Close() const {

@@ -29,7 +29,8 @@ class ConnectionRef {
   // before it runs).
   bool Post(absl::AnyInvocable<void(Connection&) &&> fn) const;
 
-  // Queues `data` for sending; same return value as Post.
+  // Queues `data` for sending, moved (not copied) into the connection's
+  // output; same return value as Post.
   bool Send(std::string data) const;
   // Graceful Close on the loop thread; same return value as Post.
   bool Close() const;

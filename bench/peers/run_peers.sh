@@ -5,18 +5,27 @@
 # the server's CPU time per request (user+sys of all its processes and
 # threads from /proc over the run: the honest figure when the load
 # generator is the bottleneck), with eddy's ratio to each peer.
+# The body64k and body1m loads fetch /bytes/65536 and /bytes/1048576
+# instead: eddy-httpd generates the body per request (a dynamic response,
+# moved into the connection and sent with the head in one sendmsg), the
+# peers serve a file of that size from the scratch root (nginx reads it
+# through its output buffers; nginx-sendfile, with "sendfile on", hands it to
+# the kernel with sendfile and copies nothing in user space).
 #
 #   bench/peers/run_peers.sh [--install] [--duration 10] [--connections 64]
 #                            [--workers 1] [--servers "eddy nginx h2o lighttpd"]
-#                            (also: nginx-deferred, nginx with "listen ... deferred")
-#                            [--loads "keepalive close pipeline16"] [--build DIR]
+#                            (also: nginx-deferred, nginx with "listen ... deferred";
+#                            nginx-sendfile, nginx with "sendfile on")
+#                            [--loads "keepalive close pipeline16 body64k body1m"]
+#                            [--build DIR]
 #                            [--runs 3] [--idle_connections 10000]
 #
 # With --runs N every load is repeated N times and the table shows medians.
 # Loads: keepalive (wrk, HTTP/1.1 keep-alive), close (a new connection per
 # request: eddy-load --mode http10 when built, else wrk with
 # "Connection: close"), pipeline16 (wrk with 16 pipelined requests per
-# write), idle (not run unless named: the scale check, bench/peers/idle_conns.py
+# write), body64k and body1m (wrk, keep-alive, 64 KiB and 1 MiB bodies),
+# idle (not run unless named: the scale check, bench/peers/idle_conns.py
 # opens --idle_connections keep-alive connections that each made one request,
 # reports the server's RSS growth per connection and checks a new request is
 # still served; above ~28,000 it spreads them over 127.0.0.x source
@@ -29,7 +38,7 @@ duration=10
 connections=64
 workers=1
 servers="eddy nginx h2o lighttpd"
-loads="keepalive close pipeline16"
+loads="keepalive close pipeline16 body64k body1m"
 build=build/release
 install=0
 runs=1
@@ -56,6 +65,13 @@ source bench/peers/lib.sh
 ensure_built eddy-httpd eddy-load
 
 printf 'Hello, world!' > "$work/index.txt"
+# The bodies the peers serve for the body loads, the bytes eddy-httpd's
+# /bytes/N generates ("abc...z" repeated).
+mkdir -p "$work/bytes"
+for size in 65536 1048576; do
+  python3 -c "import sys; sys.stdout.write(''.join(chr(97 + i % 26) for i in range($size)))" \
+    >"$work/bytes/$size"
+done
 printf 'init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil) end\n  req = table.concat(r)\nend\nrequest = function() return req end\n' > "$work/pipeline16.lua"
 
 # Prints "pid port path" after starting the named server.
@@ -66,12 +82,14 @@ start_server() {
       $server_cpu "$build/bin/eddy-httpd" --port "$port" --bind 127.0.0.1 \
         --workers "$workers" >"$work/eddy.log" 2>&1 &
       echo "$! $port /" ;;
-    nginx | nginx-deferred)
+    nginx | nginx-deferred | nginx-sendfile)
       # nginx-deferred: the same with "listen ... deferred" (TCP_DEFER_ACCEPT,
       # read at once on accept), the counterpart of eddy's defer_accept.
+      # nginx-sendfile: the files of the body loads go out with sendfile.
       command -v nginx >/dev/null || return 1
-      local deferred=""
+      local deferred="" sendfile=off
       [[ $name == nginx-deferred ]] && deferred=" deferred"
+      [[ $name == nginx-sendfile ]] && sendfile=on
       cat >"$work/$name.conf" <<NGINX
 worker_processes $workers;
 daemon off;
@@ -81,9 +99,11 @@ events { worker_connections 65536; }
 http {
   access_log off;
   keepalive_requests 1000000;
+  sendfile $sendfile;
   server {
     listen 127.0.0.1:$port$deferred;
     location / { default_type text/plain; return 200 "Hello, world!"; }
+    location /bytes/ { root $work; default_type application/octet-stream; }
   }
 }
 NGINX
@@ -126,11 +146,22 @@ LIGHTTPD
   esac
 }
 
+# The URL a load fetches from a server whose hello URL is $2.
+load_url() {
+  local load=$1 url=$2 base=${2#http://}
+  base=http://${base%%/*}
+  case "$load" in
+    body64k) echo "$base/bytes/65536" ;;
+    body1m) echo "$base/bytes/1048576" ;;
+    *) echo "$url" ;;
+  esac
+}
+
 # Runs one load; prints "requests_per_s p99_ms requests".
 run_load() {
   local load=$1 url=$2 out="$work/load.out"
   case "$load" in
-    keepalive)
+    keepalive | body64k | body1m)
       $load_cpu wrk -t1 -c"$connections" -d"${duration}s" --latency "$url" >"$out" 2>&1 ;;
     pipeline16)
       $load_cpu wrk -t1 -c"$connections" -d"${duration}s" --latency \
@@ -178,6 +209,12 @@ for server in $servers; do
   url="http://127.0.0.1:$sport$path"
   body=$(curl -s "$url" || true)
   [[ "$body" == "Hello, world!" ]] || echo "warning: $server answered '$body'" >&2
+  for load in $loads; do
+    [[ $load == body* ]] || continue
+    want=$(load_url "$load" "$url")
+    size=$(curl -s -o /dev/null -w '%{size_download}' "$want" || true)
+    [[ $size == "${want##*/}" ]] || echo "warning: $server sent $size bytes for $want" >&2
+  done
   started+=("$server")
   server_pid[$server]=$pid
   server_url[$server]=$url
@@ -189,7 +226,8 @@ for run in $(seq 1 "$runs"); do
       pid=${server_pid[$server]}
       kernel_counters_start "$pid"
       before=$(cpu_ticks "$pid")
-      read -r rps p99 requests < <(run_load "$load" "${server_url[$server]}")
+      read -r rps p99 requests < <(run_load "$load" \
+        "$(load_url "$load" "${server_url[$server]}")")
       after=$(cpu_ticks "$pid")
       read -r syscalls switches < <(kernel_counters_stop "$requests")
       cpu_us=$(cpu_per_request "$before" "$after" "$requests")

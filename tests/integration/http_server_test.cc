@@ -35,6 +35,16 @@ using ::eddy::testing::TestClient;
 
 constexpr absl::Duration kDeadline = absl::Seconds(60);
 
+// A body whose every byte depends on its position, so a byte out of place
+// shows.
+std::string BigBody(size_t size) {
+  std::string body(size, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    body[i] = static_cast<char>('a' + (i + i / 26) % 26);
+  }
+  return body;
+}
+
 // A scratch directory with a static root and a secret file beside it.
 class ScratchTree {
  public:
@@ -71,6 +81,10 @@ class HttpServerTest : public ::testing::Test {
     router->Handle("GET", "/n", [](const Request& request, Response& response) {
       response.set_body(std::string(request.query()));
     });
+    router->Handle(
+        "GET", "/big", [](const Request& request, Response& response) {
+          response.set_body(BigBody(std::stoul(std::string(request.query()))));
+        });
     router->Handle("POST", "/echo",
                    [](const Request& request, Response& response) {
                      response.set_body(std::string(request.body()));
@@ -243,6 +257,35 @@ TEST_F(HttpServerTest, AsyncRoutesKeepPipelinedResponsesInOrder) {
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->body, expected);
   }
+}
+
+TEST_F(HttpServerTest, LargeBodiesLeaveIntactAmongPipelinedResponses) {
+  TestClient client = Connect();
+  ASSERT_TRUE(client
+                  .SendAll("GET /big?300000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "HEAD /big?100000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /big?4097 HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /n?after HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /big?1048576 HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  HttpTestReader reader(client);
+  auto first = reader.Next();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->Header("content-length"), "300000");
+  EXPECT_TRUE(first->body == BigBody(300000));
+  auto head = reader.Next(/*head_only=*/true);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->Header("content-length"), "100000");
+  auto just_above_copy_size = reader.Next();
+  ASSERT_TRUE(just_above_copy_size.ok()) << just_above_copy_size.status();
+  EXPECT_TRUE(just_above_copy_size->body == BigBody(4097));
+  auto small = reader.Next();
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ(small->body, "after");
+  auto last = reader.Next();
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->body.size(), 1048576u);
+  EXPECT_TRUE(last->body == BigBody(1048576));
 }
 
 TEST_F(HttpServerTest, HeadSendsHeadersOnlyAndKeepsTheConnectionFramed) {

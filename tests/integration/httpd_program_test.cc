@@ -172,6 +172,31 @@ TEST_F(HttpdProgramTest, CurlHttp10And11GetPostAndStatic) {
       << reuse.output;
 }
 
+TEST_F(HttpdProgramTest, BytesRouteGeneratesTheRequestedSize) {
+  if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
+  const std::string body_path =
+      absl::StrCat(::testing::TempDir(), "/eddy-bytes-", ::getpid());
+  for (size_t size : {size_t{0}, size_t{100}, size_t{65536}, size_t{1} << 20}) {
+    CommandResult fetch = RunCommand(
+        absl::StrCat("curl -sS -o ", body_path, " -w '%{http_code}' ",
+                     httpd_->url(absl::StrCat("/bytes/", size))));
+    EXPECT_EQ(fetch.output, "200") << size;
+    std::ifstream file(body_path, std::ios::binary);
+    std::stringstream content;
+    content << file.rdbuf();
+    std::string expected(size, '\0');
+    for (size_t i = 0; i < size; ++i) expected[i] = 'a' + i % 26;
+    EXPECT_TRUE(content.str() == expected)
+        << size << " bytes asked, " << content.str().size() << " received";
+  }
+  std::filesystem::remove(body_path);
+  for (const char* bad : {"/bytes/16777217", "/bytes/x", "/bytes/-1"}) {
+    CommandResult refused = RunCommand(absl::StrCat(
+        "curl -sS -o /dev/null -w '%{http_code}' ", httpd_->url(bad)));
+    EXPECT_EQ(refused.output, "400") << bad;
+  }
+}
+
 TEST_F(HttpdProgramTest, ApacheBenchWithAndWithoutKeepAlive) {
   if (!HaveTool("ab")) GTEST_SKIP() << "ab (apache2-utils) is not installed";
   for (const char* keepalive : {"", "-k "}) {
