@@ -106,12 +106,15 @@ std::string Metrics(const eddy::Server& server) {
   family("eddy_connections_closed_total", "counter", "Connections closed.",
          [](const S& s) { return s.closed; });
   family("eddy_connections_shed_total", "counter",
-         "Connections dropped because every worker inbox was full.",
+         "Connections dropped before they opened (full inboxes, no slot).",
          [](const S& s) { return s.shed; });
   family("eddy_bytes_received_total", "counter", "Bytes read from clients.",
          [](const S& s) { return s.bytes_in; });
   family("eddy_bytes_sent_total", "counter", "Bytes written to clients.",
          [](const S& s) { return s.bytes_out; });
+  family("eddy_write_syscalls_total", "counter",
+         "sendmsg and sendfile calls made for the connections' output.",
+         [](const S& s) { return s.writes; });
   const eddy::AcceptorStats acceptor = server.acceptor_stats();
   absl::StrAppend(&out,
                   "# HELP eddy_connections_rejected_total Connections refused "

@@ -437,6 +437,7 @@ void Connection::EndDispatch() {
 void Connection::FlushOutput() {
   if (Has(kWritable) && !output_.empty() && phase_ != Phase::kClosed) {
     const OutputQueue::WriteResult result = output_.WriteTo(fd_.get());
+    worker_->CountWrites(result.syscalls);
     if (result.written > 0) OnOutputConsumed(result.written);
     switch (result.stop) {
       case OutputQueue::WriteStop::kDrained:

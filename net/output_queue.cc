@@ -122,6 +122,7 @@ OutputQueue::WriteResult OutputQueue::WriteTo(int fd) {
       n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
       if (n > 0) Consume(static_cast<size_t>(n));
     }
+    ++result.syscalls;
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {

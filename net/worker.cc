@@ -46,6 +46,7 @@ WorkerStats Worker::stats() const {
   stats.shed = shed_by_acceptor_.value() + shed_by_worker_.value();
   stats.bytes_in = bytes_in_.value();
   stats.bytes_out = bytes_out_.value();
+  stats.writes = writes_.value();
   return stats;
 }
 

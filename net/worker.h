@@ -33,6 +33,9 @@ struct WorkerStats {
   uint64_t shed = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
+  // Write system calls (sendmsg, sendfile) made for the connections' output:
+  // with bytes_out and the request count, the cost of one write per burst.
+  uint64_t writes = 0;
 };
 
 // Worker is the net-layer side of one worker thread of a WorkerGroup: it
@@ -132,6 +135,7 @@ class Worker final : private WorkSource {
   // Called by Connection on the loop thread.
   void CountBytesIn(size_t n) { bytes_in_.Add(n); }
   void CountBytesOut(size_t n) { bytes_out_.Add(n); }
+  void CountWrites(size_t n) { writes_.Add(n); }
   // A connection closed (after OnClose): count it and free its slot.
   void Release(Connection* conn);
   // Frees the slot of `conn` once this loop iteration is over.
@@ -160,6 +164,7 @@ class Worker final : private WorkSource {
   SingleWriterCounter shed_by_worker_;    // written by the loop thread
   SingleWriterCounter bytes_in_;
   SingleWriterCounter bytes_out_;
+  SingleWriterCounter writes_;
 };
 
 }  // namespace eddy

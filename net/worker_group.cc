@@ -151,6 +151,7 @@ WorkerStats WorkerGroup::total_stats() const {
     total.shed += s.shed;
     total.bytes_in += s.bytes_in;
     total.bytes_out += s.bytes_out;
+    total.writes += s.writes;
   }
   return total;
 }

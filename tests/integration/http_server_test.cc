@@ -259,6 +259,26 @@ TEST_F(HttpServerTest, AsyncRoutesKeepPipelinedResponsesInOrder) {
   }
 }
 
+// An asynchronous answer arrives in a task posted to the connection; the
+// pipelined requests parsed after it are answered in the same dispatch, so
+// all of them leave in one write.
+TEST_F(HttpServerTest, AsyncAnswerAndThePipelinedAnswersAfterItLeaveInOneWrite) {
+  const uint64_t writes_before = server_->total_stats().writes;
+  TestClient client = Connect();
+  ASSERT_TRUE(client
+                  .SendAll("GET /later?a HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /n?b HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /n?c HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  HttpTestReader reader(client);
+  for (const char* expected : {"late a", "b", "c"}) {
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, expected);
+  }
+  EXPECT_EQ(server_->total_stats().writes - writes_before, 1u);
+}
+
 TEST_F(HttpServerTest, LargeBodiesLeaveIntactAmongPipelinedResponses) {
   TestClient client = Connect();
   ASSERT_TRUE(client
