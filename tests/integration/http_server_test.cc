@@ -22,6 +22,7 @@
 #include "eddy/net/server.h"
 #include "gtest/gtest.h"
 #include "tests/support/http_test_client.h"
+#include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
@@ -275,6 +276,13 @@ TEST_F(HttpServerTest, AsyncAnswerAndThePipelinedAnswersAfterItLeaveInOneWrite) 
     auto r = reader.Next();
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->body, expected);
+  }
+  // The count is stored after the write returns: a task through each loop
+  // makes every count of the dispatches before it visible here.
+  for (size_t i = 0; i < server_->worker_count(); ++i) {
+    testing::Notification turned;
+    server_->worker_loop(i).Post([&turned] { turned.Notify(); });
+    ASSERT_TRUE(turned.WaitForNotificationWithTimeout(kDeadline));
   }
   EXPECT_EQ(server_->total_stats().writes - writes_before, 1u);
 }
