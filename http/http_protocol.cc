@@ -1,12 +1,11 @@
 #include "eddy/http/http_protocol.h"
 
-#include "eddy/http/internal/http_connection_handler.h"
-
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/http/http_date.h"
+#include "eddy/http/internal/http_connection_handler.h"
 
 namespace eddy::http {
 namespace {

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "eddy/core/clock.h"
 #include "eddy/net/internal/socket.h"
 #include "eddy/net/worker.h"
@@ -282,8 +281,8 @@ void Connection::Post(absl::AnyInvocable<void(Connection&) &&> task) {
 }
 
 std::string Connection::DebugState() const {
-  static constexpr absl::string_view kPhases[] = {"open", "closing",
-                                                  "aborting", "closed"};
+  static constexpr absl::string_view kPhases[] = {"open", "closing", "aborting",
+                                                  "closed"};
   std::string text(kPhases[static_cast<int>(phase_)]);
   static constexpr std::pair<Flag, absl::string_view> kNames[] = {
       {kWritable, "writable"},

@@ -192,17 +192,17 @@ class Connection final : private IoHandler {
   // The rest of the state: independent facts about the two directions, one
   // bit each.
   enum Flag : uint16_t {
-    kWritable = 1 << 0,            // no EAGAIN since the last EPOLLOUT edge
-    kInDispatch = 1 << 1,          // inside the dispatch bracket
-    kFlushScheduled = 1 << 2,      // on the ready list to flush output
-    kReadPending = 1 << 3,         // bytes may wait: no EAGAIN since pause
-    kInputEnded = 1 << 4,          // EOF read
-    kHangupSeen = 1 << 5,          // RDHUP/HUP/ERR reported: read to EOF
-    kPausedByUser = 1 << 6,        // PauseReading
-    kPausedByWater = 1 << 7,       // output above the high-water mark
-    kShutdownRequested = 1 << 8,   // ShutdownWrite (or closing) asked for FIN
-    kShutdownDone = 1 << 9,        // FIN sent
-    kHadUnreadInput = 1 << 10,     // input was discarded while closing
+    kWritable = 1 << 0,           // no EAGAIN since the last EPOLLOUT edge
+    kInDispatch = 1 << 1,         // inside the dispatch bracket
+    kFlushScheduled = 1 << 2,     // on the ready list to flush output
+    kReadPending = 1 << 3,        // bytes may wait: no EAGAIN since pause
+    kInputEnded = 1 << 4,         // EOF read
+    kHangupSeen = 1 << 5,         // RDHUP/HUP/ERR reported: read to EOF
+    kPausedByUser = 1 << 6,       // PauseReading
+    kPausedByWater = 1 << 7,      // output full: bytes or queued files
+    kShutdownRequested = 1 << 8,  // ShutdownWrite (or closing) asked for FIN
+    kShutdownDone = 1 << 9,       // FIN sent
+    kHadUnreadInput = 1 << 10,    // input was discarded while closing
   };
 
   Connection(Worker* worker, EventLoop* loop, UniqueFd fd, uint32_t slot,

@@ -139,10 +139,10 @@ class PendingConnect final : public IoHandler, public PendingConnection {
   void Connected(bool registered) {
     StopWatching();
     Forget();
-    absl::Status opened =
-        registered ? WorkerAccess::AdoptRegistered(worker_, std::move(fd_),
-                                                   make_handler_())
-                   : worker_.Adopt(std::move(fd_), make_handler_());
+    absl::Status opened = registered
+                              ? WorkerAccess::AdoptRegistered(
+                                    worker_, std::move(fd_), make_handler_())
+                              : worker_.Adopt(std::move(fd_), make_handler_());
     // A connection the worker could not take never opened: the caller
     // hears of it as of any other failure.
     if (!opened.ok()) on_failure_(std::move(opened));

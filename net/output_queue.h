@@ -68,7 +68,7 @@ class OutputQueue {
     kFileShrank,  // a queued file ended before its promised length
   };
   struct WriteResult {
-    size_t written = 0;  // bytes the socket accepted in this call
+    size_t written = 0;   // bytes the socket accepted in this call
     size_t syscalls = 0;  // sendmsg and sendfile calls made
     WriteStop stop = WriteStop::kDrained;
     int error = 0;

@@ -116,10 +116,9 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
   if (shutting_down_ || !AllocateSlot(&slot)) {
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
     shed_by_worker_.Add();
-    return shutting_down_
-               ? absl::CancelledError("the worker is shutting down")
-               : absl::ResourceExhaustedError(
-                     "the worker has no free connection slot");
+    return shutting_down_ ? absl::CancelledError("the worker is shutting down")
+                          : absl::ResourceExhaustedError(
+                                "the worker has no free connection slot");
   }
   Chunk* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_relaxed);
   const uint32_t offset = slot & (kChunkSize - 1);

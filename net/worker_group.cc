@@ -1,12 +1,12 @@
 #include "eddy/net/worker_group.h"
 
-#include "eddy/core/internal/loop_thread_pool.h"
-
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include "eddy/core/internal/loop_thread_pool.h"
 
 namespace eddy {
 namespace {
@@ -71,9 +71,9 @@ absl::Status WorkerGroup::Start() {
   if (!pool.ok()) return pool.status();
   pool_ = *std::move(pool);
   for (size_t i = 0; i < pool_->size(); ++i) {
-    workers_.push_back(std::unique_ptr<Worker>(new Worker(
-        i, pool_->loop(i), factory_, options_.connection, options_.inbox_depth,
-        open_connections_)));
+    workers_.push_back(std::unique_ptr<Worker>(
+        new Worker(i, pool_->loop(i), factory_, options_.connection,
+                   options_.inbox_depth, open_connections_)));
     pool_->loop(i).AddWorkSource(workers_.back().get());
   }
   if (absl::Status s = pool_->Start(); !s.ok()) {

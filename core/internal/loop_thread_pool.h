@@ -32,7 +32,8 @@ class LoopThreadPool {
     Clock* clock = nullptr;
   };
 
-  static absl::StatusOr<std::unique_ptr<LoopThreadPool>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<LoopThreadPool>> Create(
+      Options options);
   ~LoopThreadPool();  // Stops and joins if still running.
   LoopThreadPool(const LoopThreadPool&) = delete;
   LoopThreadPool& operator=(const LoopThreadPool&) = delete;

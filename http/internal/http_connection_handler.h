@@ -29,7 +29,6 @@ class HttpConnectionHandler final : public Handler {
   void OnServerStopping(Connection& conn) override;
   void OnClose(Connection& conn, CloseReason reason) override;
 
-
   // What a request in progress needs: the parser, the response being built
   // and the request line for the access log. Borrowed from a per-worker
   // pool while a request is in progress and handed back when the connection

@@ -18,7 +18,6 @@
 
 namespace eddy {
 
-
 // Acceptor owns the listening socket and runs on its own thread with its own
 // EventLoop. It accepts until EAGAIN and hands each fd to the next worker in
 // round-robin order; a full inbox moves on to the next worker, and when all

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "eddy/net/server.h"
 #include "examples/chat/chat_room.h"
 #include "gtest/gtest.h"
-#include "eddy/net/server.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 

@@ -10,11 +10,11 @@
 #include <memory>
 #include <string>
 
-#include "gtest/gtest.h"
 #include "eddy/net/echo.h"
-#include "eddy/net/server.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/server.h"
 #include "eddy/net/worker_group.h"
+#include "gtest/gtest.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 

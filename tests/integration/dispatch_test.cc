@@ -11,11 +11,11 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "tests/support/notification.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/server.h"
 #include "eddy/net/worker.h"
 #include "gtest/gtest.h"
+#include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
@@ -83,9 +83,8 @@ class Probe final : public Handler {
       case 'l':  // send from a plain loop task, abort from a plain loop timer
         conn.loop().Post([this, &conn] {
           Call([&] { conn.Send(Bulk()); });
-          conn.loop().RunAfter(absl::Milliseconds(20), [this, &conn] {
-            Call([&] { conn.Abort(); });
-          });
+          conn.loop().RunAfter(absl::Milliseconds(20),
+                               [this, &conn] { Call([&] { conn.Abort(); }); });
         });
         break;
       default:  // 'r': the test thread drives it through the ConnectionRef
@@ -166,22 +165,23 @@ TEST_P(DispatchTest, NoCallbackRunsInsideAConnectionCall) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryPath, DispatchTest, ::testing::Values('s', 't', 'p', 'l', 'r'),
-    [](const ::testing::TestParamInfo<char>& info) {
-      switch (info.param) {
-        case 's':
-          return std::string("Callback");
-        case 't':
-          return std::string("ConnectionTimer");
-        case 'p':
-          return std::string("PostedToTheConnection");
-        case 'l':
-          return std::string("PlainLoopTask");
-        default:
-          return std::string("ConnectionRefFromAnotherThread");
-      }
-    });
+INSTANTIATE_TEST_SUITE_P(EveryPath, DispatchTest,
+                         ::testing::Values('s', 't', 'p', 'l', 'r'),
+                         [](const ::testing::TestParamInfo<char>& info) {
+                           switch (info.param) {
+                             case 's':
+                               return std::string("Callback");
+                             case 't':
+                               return std::string("ConnectionTimer");
+                             case 'p':
+                               return std::string("PostedToTheConnection");
+                             case 'l':
+                               return std::string("PlainLoopTask");
+                             default:
+                               return std::string(
+                                   "ConnectionRefFromAnotherThread");
+                           }
+                         });
 
 // A heartbeat on RunEvery needs no bookkeeping: closing the connection
 // cancels it, so it never runs for a closed connection.
@@ -206,8 +206,7 @@ class Heartbeat final : public Handler {
 TEST(ConnectionTimers, RepeatUntilTheConnectionClosesAndNeverAfter) {
   std::atomic<int> beats_after_close{0};
   std::atomic<int> handlers{0};
-  Server server(LoopbackServerOptions(1),
-                MakeProtocolFactory([&](Connection&) {
+  Server server(LoopbackServerOptions(1), MakeProtocolFactory([&](Connection&) {
                   ++handlers;
                   return std::make_unique<Heartbeat>(beats_after_close);
                 }));

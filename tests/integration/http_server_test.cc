@@ -263,7 +263,8 @@ TEST_F(HttpServerTest, AsyncRoutesKeepPipelinedResponsesInOrder) {
 // An asynchronous answer arrives in a task posted to the connection; the
 // pipelined requests parsed after it are answered in the same dispatch, so
 // all of them leave in one write.
-TEST_F(HttpServerTest, AsyncAnswerAndThePipelinedAnswersAfterItLeaveInOneWrite) {
+TEST_F(HttpServerTest,
+       AsyncAnswerAndThePipelinedAnswersAfterItLeaveInOneWrite) {
   const uint64_t writes_before = server_->total_stats().writes;
   TestClient client = Connect();
   ASSERT_TRUE(client

@@ -11,13 +11,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "bench/load/load_run.h"
-#include "gtest/gtest.h"
 #include "eddy/http/http_protocol.h"
 #include "eddy/http/router.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/echo.h"
-#include "eddy/net/server.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/server.h"
+#include "gtest/gtest.h"
 #include "tests/support/server_testing.h"
 
 namespace eddy::load {

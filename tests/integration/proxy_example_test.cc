@@ -13,8 +13,8 @@
 
 #include "absl/time/clock.h"
 #include "eddy/net/echo.h"
-#include "eddy/net/server.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/server.h"
 #include "examples/proxy/tcp_proxy.h"
 #include "gtest/gtest.h"
 #include "tests/support/server_testing.h"

@@ -6,10 +6,10 @@
 #include <memory>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "eddy/net/connector.h"
 #include "eddy/net/echo.h"
 #include "eddy/net/server.h"
+#include "gtest/gtest.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 

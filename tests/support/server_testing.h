@@ -7,8 +7,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "eddy/net/address.h"
-#include "eddy/net/server.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/server.h"
 #include "eddy/net/worker_group.h"
 
 namespace eddy::testing {

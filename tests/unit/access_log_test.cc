@@ -9,10 +9,10 @@
 #include <string>
 #include <thread>
 
-#include "tests/support/notification.h"
 #include "absl/time/clock.h"
 #include "eddy/core/event_loop.h"
 #include "gtest/gtest.h"
+#include "tests/support/notification.h"
 
 namespace eddy::http {
 namespace {

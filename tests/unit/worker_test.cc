@@ -1,15 +1,14 @@
 #include "eddy/net/worker.h"
 
-#include "eddy/net/internal/worker_access.h"
-
 #include <sys/socket.h>
 
 #include <atomic>
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "eddy/net/echo.h"
+#include "eddy/net/internal/worker_access.h"
+#include "gtest/gtest.h"
 
 namespace eddy {
 namespace {
@@ -34,7 +33,8 @@ TEST(Worker, HandOffFillsTheInboxThenRefusesAndTheLoopOpensWhatWasQueued) {
       EXPECT_TRUE(WorkerAccess::HandOff(worker, fds[0]));
       open.fetch_add(1);
     } else {
-      EXPECT_FALSE(WorkerAccess::HandOff(worker, fds[0])) << "a full inbox must refuse";
+      EXPECT_FALSE(WorkerAccess::HandOff(worker, fds[0]))
+          << "a full inbox must refuse";
       ::close(fds[0]);
     }
   }
@@ -69,8 +69,8 @@ TEST(Worker, ManyHandOffsFromAnotherThreadAreAllOpened) {
   auto factory = MakeEchoFactory();
   ConnectionOptions options;
   std::atomic<int64_t> open{0};
-  std::unique_ptr<Worker> owned = WorkerAccess::Create(
-      0, **loop, factory.get(), options, 64, open);
+  std::unique_ptr<Worker> owned =
+      WorkerAccess::Create(0, **loop, factory.get(), options, 64, open);
   Worker& worker = *owned;
   std::thread thread([&] { (*loop)->Run(); });
   constexpr int kHandOffs = 2000;
