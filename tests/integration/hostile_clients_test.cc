@@ -222,20 +222,7 @@ TEST_F(HostileClientsTest,
     absl::StrAppend(&flood, "GET /n?", i, " HTTP/1.1\r\nHost: x\r\n\r\n");
   }
   TestClient client = Connect();
-  // Send without reading until the server stops taking bytes.
-  size_t sent = 0;
-  absl::Time last_progress = absl::Now();
-  while (sent < flood.size() &&
-         absl::Now() - last_progress < absl::Seconds(1)) {
-    const ssize_t n = ::send(client.fd(), flood.data() + sent,
-                             flood.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      last_progress = absl::Now();
-    } else {
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-  }
+  const size_t sent = SendUntilHeld(client, flood);
   ASSERT_LT(sent, flood.size()) << "the server read everything: not held";
   // Reading paused: the server took only part of what was offered.
   EXPECT_LT(server_->total_stats().bytes_in, flood.size());

@@ -18,36 +18,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/run_command.h"
 
 namespace {
 
 // Runs a shell command (bounded by `timeout`) and returns its output and
 // exit status.
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult RunCommand(const std::string& command,
-                         int timeout_seconds = 120) {
-  CommandResult result;
-  const std::string bounded =
-      absl::StrCat("timeout ", timeout_seconds, " ", command, " 2>&1");
-  FILE* pipe = ::popen(bounded.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), pipe)) > 0) {
-    result.output.append(chunk, n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-bool HaveTool(const std::string& name) {
-  return RunCommand("sh -c 'command -v " + name + "'", 10).exit_code == 0;
-}
+using ::eddy::testing::CommandResult;
+using ::eddy::testing::HaveTool;
+using ::eddy::testing::RunCommand;
 
 // Starts eddy-httpd on a free loopback port and stops it with SIGTERM.
 class HttpdProcess {
@@ -272,7 +251,7 @@ TEST_F(HttpdProgramTest, HeadlessChromiumLoadsThePageWithItsAssets) {
                    "--disable-sync "
                    "--user-data-dir=",
                    profile, " --dump-dom ", httpd_->url("/static/index.html")),
-      180);
+      absl::Seconds(180));
   std::filesystem::remove_all(profile);
   EXPECT_TRUE(absl::StrContains(dom.output, "eddy is serving this page"))
       << dom.output;

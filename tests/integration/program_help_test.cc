@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/run_command.h"
 
 namespace {
 
@@ -54,28 +55,9 @@ std::vector<Program> BuiltPrograms() {
   return programs;
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Runs `command` through the shell, bounded by `timeout_seconds`, and
-// returns its stdout and exit status.
-CommandResult RunCommand(const std::string& command, int timeout_seconds) {
-  CommandResult result;
-  const std::string bounded =
-      absl::StrCat("timeout ", timeout_seconds, " ", command);
-  FILE* pipe = ::popen(bounded.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), pipe)) > 0) {
-    result.output.append(chunk, n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using ::eddy::testing::CommandResult;
+using ::eddy::testing::Output;
+using ::eddy::testing::RunCommand;
 
 TEST(ProgramHelp, EveryBuiltProgramListsItsOwnFlagsAndExitsZero) {
   const std::vector<Program> programs = BuiltPrograms();
@@ -83,7 +65,8 @@ TEST(ProgramHelp, EveryBuiltProgramListsItsOwnFlagsAndExitsZero) {
   for (const Program& program : programs) {
     SCOPED_TRACE(program.name);
     const CommandResult help =
-        RunCommand(absl::StrCat("'", program.path, "' --help"), 60);
+        RunCommand(absl::StrCat("'", program.path, "' --help"),
+                   absl::Seconds(60), Output::kStdout);
     EXPECT_EQ(help.exit_code, 0) << help.output;
     EXPECT_TRUE(
         absl::StrContains(help.output, absl::StrCat("Usage: ", program.name)))
@@ -102,7 +85,8 @@ TEST(ProgramHelp, HelpshortListsTheSameFlags) {
   for (const Program& program : BuiltPrograms()) {
     SCOPED_TRACE(program.name);
     const CommandResult help =
-        RunCommand(absl::StrCat("'", program.path, "' --helpshort"), 60);
+        RunCommand(absl::StrCat("'", program.path, "' --helpshort"),
+                   absl::Seconds(60), Output::kStdout);
     EXPECT_EQ(help.exit_code, 0) << help.output;
     EXPECT_TRUE(absl::StrContains(help.output,
                                   absl::StrCat(program.flags.front(), " (")))

@@ -12,6 +12,7 @@
 #include "eddy/net/server.h"
 #include "examples/redis/redis_protocol.h"
 #include "gtest/gtest.h"
+#include "tests/support/run_command.h"
 #include "tests/support/test_client.h"
 
 namespace eddy::redis {
@@ -19,28 +20,9 @@ namespace {
 
 using ::eddy::testing::TestClient;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe =
-      ::popen(absl::StrCat("timeout 120 ", command, " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), pipe)) > 0)
-    result.output.append(chunk, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-bool HaveTool(const std::string& name) {
-  return RunCommand("sh -c 'command -v " + name + "'").exit_code == 0;
-}
+using ::eddy::testing::CommandResult;
+using ::eddy::testing::HaveTool;
+using ::eddy::testing::RunCommand;
 
 class RedisExampleTest : public ::testing::Test {
  protected:
