@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
+
 #include "eddy/http/response.h"
 #include "eddy/net/connection_ref.h"
 
