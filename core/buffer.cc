@@ -1,5 +1,6 @@
 #include "eddy/core/buffer.h"
 
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -16,10 +17,18 @@ namespace {
 // A per-thread stack of free kBlockSize blocks. A keep-alive connection
 // allocates and releases its buffers on every request; the cache turns that
 // into a push and a pop. Blocks freed on another thread simply join that
-// thread's cache.
+// thread's cache. It keeps at most kMaxCached blocks (256 KiB a thread).
+//
+// Large blocks (a buffered request body) are mapped from the kernel
+// directly and unmapped when freed. From malloc they would stay in the
+// process after a burst of large requests: glibc raises its mmap threshold
+// to the largest block freed, so later blocks of that size come from
+// arenas that are seldom trimmed (1 MiB bodies on 200 connections left
+// 130 MiB behind).
 class BlockCache {
  public:
   static constexpr size_t kMaxCached = 64;
+  static constexpr size_t kMappedSize = 128 * 1024;
 
   ~BlockCache() {
     for (char* block : blocks_) std::free(block);
@@ -31,6 +40,12 @@ class BlockCache {
       blocks_.pop_back();
       return block;
     }
+    if (size >= kMappedSize) {
+      void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      return static_cast<char*>(p);
+    }
     void* p = std::malloc(size);
     if (p == nullptr) throw std::bad_alloc();
     return static_cast<char*>(p);
@@ -39,6 +54,10 @@ class BlockCache {
   void Free(char* block, size_t size) {
     if (size == Buffer::kBlockSize && blocks_.size() < kMaxCached) {
       blocks_.push_back(block);
+      return;
+    }
+    if (size >= kMappedSize) {
+      ::munmap(block, size);
       return;
     }
     std::free(block);

@@ -54,6 +54,10 @@ namespace {
 class RequestStatePool {
  public:
   static constexpr size_t kMaxFree = 1024;
+  // A state whose parser grew beyond this (a large chunked body) is freed,
+  // not kept: the pool must not hold on to what a burst of big requests
+  // took.
+  static constexpr size_t kMaxPooledBytes = 64 * 1024;
   std::vector<std::unique_ptr<HttpConnectionHandler::RequestState>> free;
 };
 
@@ -68,7 +72,8 @@ void HttpConnectionHandler::RequestStateDeleter::operator()(
     RequestState* state) const {
   std::unique_ptr<RequestState> owned(state);
   RequestStatePool& pool = ThreadStatePool();
-  if (pool.free.size() < RequestStatePool::kMaxFree) {
+  if (pool.free.size() < RequestStatePool::kMaxFree &&
+      owned->parser.held_bytes() <= RequestStatePool::kMaxPooledBytes) {
     owned->parser.Reset();
     owned->response.Reset();
     pool.free.push_back(std::move(owned));
@@ -82,6 +87,10 @@ HttpConnectionHandler::HttpConnectionHandler(const Router& router,
 HttpConnectionHandler::~HttpConnectionHandler() {
   // Responders still out there deliver to nothing from now on.
   if (async_target_ != nullptr) *async_target_ = nullptr;
+  if (budget_account_.held() > 0 || budget_account_.waiting()) {
+    RequestMemoryBudget::ForThisThread().Leave(
+        budget_account_, options_.max_buffered_request_bytes);
+  }
 }
 
 void HttpConnectionHandler::AcquireState() {
@@ -95,6 +104,7 @@ void HttpConnectionHandler::AcquireState() {
     pool.free.pop_back();
     state_->parser.set_limits(options_.limits);
   }
+  state_->parser.set_hold_at_body(router_.has_stream_routes());
 }
 
 bool HttpConnectionHandler::Idle(const Buffer& input) const {
@@ -126,15 +136,24 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
     // and its open files at the connection's cap.
     if (conn.output_full()) break;
     RequestParser& parser = state_->parser;
-    const RequestParser::Status status = parser.Parse(input.view());
+    RequestParser::Status status = Parse(parser, input);
+    if (parser.awaiting_body_choice()) {
+      if (!ChooseBodyDelivery(parser)) {
+        RespondError(conn, 500, "the route took no body");
+        input.ConsumeAll();
+        return;
+      }
+      status = Parse(parser, input);
+    }
     if (status == RequestParser::Status::kError) {
       RespondError(conn, parser.error_status(), parser.error_reason());
       input.ConsumeAll();
       return;
     }
     if (status != RequestParser::Status::kComplete) {
-      // Chunk framing and decoded data need not stay buffered until the
-      // request completes; only the limits bound what a request holds.
+      // Chunk framing, decoded data and streamed pieces need not stay
+      // buffered until the request completes; only the limits bound what a
+      // request holds.
       input.Consume(parser.ReleaseParsed());
       UpdateRequestTimer(conn, /*receiving=*/true);
       if (parser.head_complete() && !continue_sent_ &&
@@ -162,7 +181,44 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
       ArmRequestTimer(conn, /*body=*/false);
     }
   }
+  AccountMemory(conn, input);
   if (input_ended_ && !awaiting_async_) conn.Close(CloseReason::kPeerClosed);
+}
+
+RequestParser::Status HttpConnectionHandler::Parse(RequestParser& parser,
+                                                   const Buffer& input) {
+  if (body_sink_ == nullptr) return parser.Parse(input.view());
+  return parser.Parse(input.view(), [this](absl::string_view piece) {
+    body_sink_->OnBodyData(piece);
+  });
+}
+
+bool HttpConnectionHandler::ChooseBodyDelivery(RequestParser& parser) {
+  const Request& head = parser.request();
+  const Router::Match match = router_.Find(head.method(), head.path());
+  if (match.route == nullptr || match.route->stream_handler == nullptr) {
+    parser.BufferBody();
+    return true;
+  }
+  body_sink_ = match.route->stream_handler(head);
+  if (body_sink_ == nullptr) return false;
+  parser.StreamBody();
+  return true;
+}
+
+void HttpConnectionHandler::AccountMemory(Connection& conn,
+                                          const Buffer& input) {
+  if (conn.closing()) return;  // OnClose gives it all back
+  // Only a buffered body in progress is held back: a head is small and
+  // bounded, a streamed body leaves as it arrives, and a request waiting
+  // on its answer reads nothing anyway.
+  const bool mid_body = state_ != nullptr && state_->parser.head_complete() &&
+                        body_sink_ == nullptr;
+  const size_t held =
+      input.capacity() + (state_ != nullptr ? state_->parser.held_bytes() : 0);
+  RequestMemoryBudget::ForThisThread().Update(
+      budget_account_, conn, held, mid_body,
+      options_.max_buffered_request_bytes);
 }
 
 void HttpConnectionHandler::Dispatch(Connection& conn, const Request& request) {
@@ -175,6 +231,14 @@ void HttpConnectionHandler::Dispatch(Connection& conn, const Request& request) {
   if (options_.access_log != nullptr) {
     state_->request_line = absl::StrCat(request.method(), " ", request.target(),
                                         http10_ ? " HTTP/1.0" : " HTTP/1.1");
+  }
+  if (body_sink_ != nullptr) {
+    // Answered like an asynchronous route: later requests wait.
+    awaiting_async_ = true;
+    conn.PauseReading();
+    std::unique_ptr<BodySink> sink = std::move(body_sink_);
+    sink->OnBodyEnd(request, MakeResponder(conn));
+    return;
   }
   Response& response = state_->response;
   response.Reset();
@@ -347,6 +411,9 @@ void HttpConnectionHandler::OnRequestTimeout(Connection& conn) {
 void HttpConnectionHandler::OnClose(Connection& conn, CloseReason /*reason*/) {
   if (request_timer_.valid()) conn.loop().Cancel(request_timer_);
   request_timer_ = {};
+  body_sink_.reset();
+  RequestMemoryBudget::ForThisThread().Leave(
+      budget_account_, options_.max_buffered_request_bytes);
 }
 
 void HttpConnectionHandler::OnServerStopping(Connection& conn) {

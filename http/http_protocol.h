@@ -31,6 +31,14 @@ struct HttpOptions {
   // nginx does), so silence is never unbounded.
   absl::Duration request_head_timeout = absl::Seconds(10);
   absl::Duration request_body_timeout = absl::Seconds(30);
+  // What each worker's connections may hold for requests in progress:
+  // their input buffers' storage (heads, bodies, chunk framing not yet
+  // released) and decoded chunked bodies. Above it, connections in the
+  // middle of a body stop being read until it has room again (oldest
+  // first), or meet the body timeout; heads and streamed bodies (see
+  // Router::HandleStream) keep flowing. A lone request is never held: its
+  // own limits bound it.
+  size_t max_buffered_request_bytes = 64 * 1024 * 1024;
   // Common Log Format lines, if set.
   std::shared_ptr<AccessLog> access_log;
 };

@@ -251,6 +251,8 @@ void RequestParser::Reset() {
   facts_ = HeadFacts{};
   trailer_count_ = 0;
   content_length_ = chunk_remaining_ = chunk_framing_bytes_ = 0;
+  streaming_ = false;
+  stream_remaining_ = 0;
   chunked_body_.clear();
   owned_head_.clear();
   head_owned_ = false;
@@ -282,12 +284,54 @@ RequestParser::Status RequestParser::Parse(absl::string_view input) {
   return ParseSome(input);
 }
 
+RequestParser::Status RequestParser::Parse(absl::string_view input,
+                                           BodyPiece on_body) {
+  on_body_ = &on_body;
+  const Status status = Parse(input);
+  on_body_ = nullptr;
+  return status;
+}
+
+void RequestParser::BufferBody() {
+  assert(phase_ == Phase::kBodyChoice);
+  if (content_length_ > limits_.max_body_bytes) {
+    Fail(413, "request body too large");
+    return;
+  }
+  EnterBody();
+}
+
+void RequestParser::StreamBody() {
+  assert(phase_ == Phase::kBodyChoice);
+  streaming_ = true;
+  stream_remaining_ = content_length_;
+  EnterBody();
+}
+
+void RequestParser::EnterBody() {
+  phase_ = request_.chunked_ ? Phase::kChunkSize : Phase::kBody;
+}
+
+void RequestParser::TakeBody(absl::string_view piece) {
+  if (!streaming_) {
+    chunked_body_.append(piece.data(), piece.size());
+  } else if (!piece.empty()) {
+    // Streaming needs the callback form of Parse.
+    assert(on_body_ != nullptr);
+    (*on_body_)(piece);
+  }
+}
+
 size_t RequestParser::ReleaseParsed() {
   size_t done = 0;
   switch (phase_) {
     case Phase::kChunkSize:
     case Phase::kChunkData:
     case Phase::kChunkDataEnd:
+      done = pos_;
+      break;
+    case Phase::kBody:
+      if (!streaming_) return 0;
       done = pos_;
       break;
     case Phase::kTrailers:
@@ -361,7 +405,18 @@ RequestParser::Status RequestParser::ParseSome(absl::string_view input) {
           return Status::kError;
         }
         break;
+      case Phase::kBodyChoice:
+        return Status::kIncomplete;
       case Phase::kBody:
+        if (streaming_) {
+          const size_t take = static_cast<size_t>(
+              std::min<uint64_t>(input.size() - pos_, stream_remaining_));
+          TakeBody(input.substr(pos_, take));
+          pos_ += take;
+          stream_remaining_ -= take;
+          if (stream_remaining_ > 0) return Status::kIncomplete;
+          return Complete(input);
+        }
         if (input.size() - body_start_ < content_length_) {
           return Status::kIncomplete;
         }
@@ -381,7 +436,7 @@ RequestParser::Status RequestParser::ParseSome(absl::string_view input) {
       case Phase::kChunkData: {
         const size_t take = static_cast<size_t>(
             std::min<uint64_t>(input.size() - pos_, chunk_remaining_));
-        chunked_body_.append(input.data() + pos_, take);
+        TakeBody(input.substr(pos_, take));
         pos_ += take;
         chunk_remaining_ -= take;
         if (chunk_remaining_ > 0) return Status::kIncomplete;
@@ -663,7 +718,9 @@ RequestParser::Status RequestParser::FinishHead(absl::string_view input) {
       return Fail(501, "unsupported transfer coding");
     }
   }
-  if (f.have_length && content_length_ > limits_.max_body_bytes) {
+  // Held at the body, the caller may yet stream it past max_body_bytes.
+  if (f.have_length && content_length_ > limits_.max_body_bytes &&
+      !hold_at_body_) {
     return Fail(413, "request body too large");
   }
   request_.keep_alive_ = !f.close && (http11 || f.keep_alive);
@@ -672,12 +729,13 @@ RequestParser::Status RequestParser::FinishHead(absl::string_view input) {
   if (f.have_length) request_.content_length_ = content_length_;
   head_complete_ = true;
   body_start_ = pos_;
-  if (f.have_transfer_encoding) {
-    phase_ = Phase::kChunkSize;
-  } else if (content_length_ > 0) {
-    phase_ = Phase::kBody;
-  } else {
+  if (!f.have_transfer_encoding && content_length_ == 0) {
     return Complete(input);
+  }
+  if (hold_at_body_) {
+    phase_ = Phase::kBodyChoice;
+  } else {
+    EnterBody();
   }
   return Status::kIncomplete;
 }
@@ -703,7 +761,7 @@ RequestParser::Status RequestParser::ParseChunkSize(absl::string_view input,
   if (!IsChunkExtensions(text.substr(i))) {
     return Fail(400, "malformed chunk extension");
   }
-  if (size > limits_.max_body_bytes - chunked_body_.size()) {
+  if (!streaming_ && size > limits_.max_body_bytes - chunked_body_.size()) {
     return Fail(413, "request body too large");
   }
   if (size == 0) {
@@ -768,6 +826,7 @@ void RequestParser::BindHead(absl::string_view input) {
 }
 
 void RequestParser::BindBody(absl::string_view input) {
+  if (streaming_) return;
   if (request_.chunked_) {
     request_.body_ = chunked_body_;
   } else if (content_length_ > 0) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "eddy/http/request.h"
 
@@ -46,6 +47,14 @@ struct ParserLimits {
 // What a request holds is then bounded by the limits (the head, one chunk
 // line, the decoded body), not by what the client sent.
 //
+// A body may also be streamed instead of buffered: with set_hold_at_body,
+// Parse stops at the end of a head that announces a body, so the caller can
+// pick a route first; BufferBody() then goes on as usual, StreamBody()
+// hands each piece of the decoded body (Content-Length or chunked) to the
+// callback of Parse as it arrives, keeps none of it, and lifts
+// max_body_bytes (the receiver bounds what it keeps). ReleaseParsed() then
+// releases what was handed over too.
+//
 // It rejects what could be used to smuggle requests past a proxy or to
 // confuse one: bare CR, control characters, whitespace before a field's
 // colon, obs-fold, Content-Length with Transfer-Encoding, differing or
@@ -72,6 +81,11 @@ class RequestParser {
   // kComplete or kError, further calls return the same status until
   // Reset().
   Status Parse(absl::string_view input);
+  // The same, for a body being streamed (StreamBody): `on_body` receives the
+  // pieces decoded by this call, in order, as views into `input` valid only
+  // during the call. The request is complete when it returns kComplete.
+  using BodyPiece = absl::FunctionRef<void(absl::string_view)>;
+  Status Parse(absl::string_view input, BodyPiece on_body);
 
   // After kComplete, everything; once head_complete(), all but body(), as
   // views into the input of the last Parse() call.
@@ -95,6 +109,25 @@ class RequestParser {
   // Returns 0 when nothing can be released.
   size_t ReleaseParsed();
 
+  // Whether Parse stops after a head that announces a body until
+  // BufferBody() or StreamBody() is called (off by default). Kept across
+  // Reset().
+  void set_hold_at_body(bool hold) { hold_at_body_ = hold; }
+  // The head is complete and Parse waits for BufferBody or StreamBody.
+  bool awaiting_body_choice() const { return phase_ == Phase::kBodyChoice; }
+  // Call only while awaiting_body_choice(). Buffers the body as without the
+  // hold; a Content-Length above max_body_bytes makes the next Parse fail
+  // with 413.
+  void BufferBody();
+  // Call only while awaiting_body_choice(). From now on body pieces go to
+  // the callback of Parse, and request().body() stays empty.
+  void StreamBody();
+  // Heap bytes the parser holds for the request (a decoded chunked body, a
+  // copied head), capacity included.
+  size_t held_bytes() const {
+    return chunked_body_.capacity() + owned_head_.capacity();
+  }
+
   // Ready for the next request; keeps the allocated capacity and limits.
   void Reset();
   // For a parser reused by another connection; call between requests.
@@ -105,6 +138,7 @@ class RequestParser {
     kLeadingLines,
     kRequestLine,
     kHeaders,
+    kBodyChoice,  // held at the end of the head (set_hold_at_body)
     kBody,
     kChunkSize,
     kChunkData,
@@ -161,6 +195,9 @@ class RequestParser {
   // Updates facts_ from a field that bears on framing or the connection.
   Status NoteField(absl::string_view name, absl::string_view value);
   Status FinishHead(absl::string_view input);
+  void EnterBody();
+  // Hands a streamed piece on, or keeps a buffered chunk's data.
+  void TakeBody(absl::string_view piece);
   Status ParseChunkSize(absl::string_view input, const Line& line);
   Status ParseChunkDataEnd(absl::string_view input);
   Status CountChunkFraming(size_t bytes);
@@ -196,6 +233,11 @@ class RequestParser {
   uint64_t content_length_ = 0;
   uint64_t chunk_remaining_ = 0;
   uint64_t chunk_framing_bytes_ = 0;
+  bool hold_at_body_ = false;
+  bool streaming_ = false;
+  uint64_t stream_remaining_ = 0;  // of a streamed Content-Length body
+  // The callback of the Parse call in progress, while streaming.
+  const BodyPiece* on_body_ = nullptr;
   std::string chunked_body_;
   // The head, [0, body_start_) of the input, once ReleaseParsed() let the
   // caller drop it; the request's views and Spans then point here.

@@ -19,7 +19,7 @@ Router::Route* Router::RouteFor(Entry& entry, absl::string_view method) {
   for (Route& route : entry.routes) {
     if (route.method == method) return &route;
   }
-  entry.routes.push_back(Route{std::string(method), nullptr, nullptr});
+  entry.routes.push_back(Route{std::string(method), nullptr, nullptr, nullptr});
   return &entry.routes.back();
 }
 
@@ -30,6 +30,7 @@ void Router::Handle(absl::string_view method, absl::string_view path,
   Route* route = RouteFor(entry, method);
   route->handler = std::move(handler);
   route->async_handler = nullptr;
+  route->stream_handler = nullptr;
   methods_[method] = true;
 }
 
@@ -40,7 +41,20 @@ void Router::HandleAsync(absl::string_view method, absl::string_view path,
   Route* route = RouteFor(entry, method);
   route->handler = nullptr;
   route->async_handler = std::move(handler);
+  route->stream_handler = nullptr;
   methods_[method] = true;
+}
+
+void Router::HandleStream(absl::string_view method, absl::string_view path,
+                          StreamHandler handler) {
+  Entry& entry = exact_[path];
+  entry.path = std::string(path);
+  Route* route = RouteFor(entry, method);
+  route->handler = nullptr;
+  route->async_handler = nullptr;
+  route->stream_handler = std::move(handler);
+  methods_[method] = true;
+  has_stream_routes_ = true;
 }
 
 void Router::HandlePrefix(absl::string_view method, absl::string_view prefix,
@@ -59,6 +73,7 @@ void Router::HandlePrefix(absl::string_view method, absl::string_view prefix,
   Route* route = RouteFor(*it, method);
   route->handler = std::move(handler);
   route->async_handler = nullptr;
+  route->stream_handler = nullptr;
   methods_[method] = true;
 }
 

@@ -1,12 +1,14 @@
 #ifndef EDDY_HTTP_ROUTER_H_
 #define EDDY_HTTP_ROUTER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
+#include "eddy/http/body_sink.h"
 #include "eddy/http/request.h"
 #include "eddy/http/responder.h"
 #include "eddy/http/response.h"
@@ -31,11 +33,17 @@ class Router {
   // views are valid only during the call: copy what you need.
   using AsyncHandler =
       absl::AnyInvocable<void(const Request&, Responder) const>;
+  // Called once the head is complete; the body then goes to the sink it
+  // returns, piece by piece, and the answer with its end (see BodySink).
+  // The head's views are valid only during the call.
+  using StreamHandler =
+      absl::AnyInvocable<std::unique_ptr<BodySink>(const Request&) const>;
 
   struct Route {
     std::string method;
     Handler handler;
     AsyncHandler async_handler;
+    StreamHandler stream_handler;
   };
 
   struct Match {
@@ -50,8 +58,13 @@ class Router {
                     Handler handler);
   void HandleAsync(absl::string_view method, absl::string_view path,
                    AsyncHandler handler);
+  void HandleStream(absl::string_view method, absl::string_view path,
+                    StreamHandler handler);
 
   Match Find(absl::string_view method, absl::string_view path) const;
+  // Whether some route streams its body: only then must the protocol look a
+  // route up before the body arrives.
+  bool has_stream_routes() const { return has_stream_routes_; }
 
  private:
   struct Entry {
@@ -66,6 +79,7 @@ class Router {
   absl::flat_hash_map<std::string, Entry> exact_;
   std::vector<Entry> prefixes_;                     // longest first
   absl::flat_hash_map<std::string, bool> methods_;  // methods some route uses
+  bool has_stream_routes_ = false;
 };
 
 // Whether `method` is one HTTP defines (RFC 9110 9.3, and PATCH).

@@ -5,7 +5,10 @@
 #include <memory>
 
 #include "eddy/core/timer_wheel.h"
+#include "eddy/http/body_sink.h"
 #include "eddy/http/http_protocol.h"
+#include "eddy/http/internal/request_memory_budget.h"
+#include "eddy/http/parser.h"
 #include "eddy/http/responder.h"
 #include "eddy/http/response.h"
 #include "eddy/net/connection.h"
@@ -43,6 +46,15 @@ class HttpConnectionHandler final : public Handler {
   // while it lives, and nothing once it is gone.
   Responder MakeResponder(Connection& conn);
   void ProcessInput(Connection& conn, Buffer& input);
+  // Parses what `input` holds, streaming body pieces to body_sink_ if set.
+  RequestParser::Status Parse(RequestParser& parser, const Buffer& input);
+  // At the end of a head that announces a body: a streaming route gets a
+  // sink for it, any other request buffers it. False if the route gave no
+  // sink.
+  bool ChooseBodyDelivery(RequestParser& parser);
+  // Reports what this connection holds to the worker's budget, which may
+  // pause its reading.
+  void AccountMemory(Connection& conn, const Buffer& input);
   void Dispatch(Connection& conn, const Request& request);
   void RespondError(Connection& conn, int status, absl::string_view detail);
   void WriteResponse(Connection& conn, Response& response);
@@ -67,6 +79,9 @@ class HttpConnectionHandler final : public Handler {
   // Shared with this handler's Responders; cleared when it is destroyed.
   // Made on the first asynchronous request only.
   std::shared_ptr<HttpConnectionHandler*> async_target_;
+  // Where a streaming route's body goes while it arrives.
+  std::unique_ptr<BodySink> body_sink_;
+  RequestMemoryBudget::Account budget_account_;
   TimerId request_timer_;
   bool timing_body_ = false;  // the timer guards the body, not the head
   uint64_t requests_ = 0;
