@@ -259,5 +259,45 @@ TEST(WorkerAdopt, ADescriptorEpollRefusesIsReportedAndGetsNoCallbacks) {
   group.Stop();
 }
 
+// Output that OnDrained queues above the high-water mark gets its own
+// OnHighWater: the marks are checked again after every water-mark callback
+// (before, OnDrained's output was flushed and the marks were not looked at
+// until the next event, which a client that stopped reading never sends).
+class Refill final : public Handler {
+ public:
+  explicit Refill(std::atomic<int>& high_water) : high_water_(high_water) {}
+  void OnOpen(Connection& conn) override { conn.Send(Bulk()); }
+  void OnData(Connection&, Buffer& input) override { input.ConsumeAll(); }
+  void OnHighWater(Connection&) override { ++high_water_; }
+  void OnDrained(Connection& conn) override {
+    if (!refilled_) conn.Send(Bulk());
+    refilled_ = true;
+  }
+
+ private:
+  std::atomic<int>& high_water_;
+  bool refilled_ = false;
+};
+
+TEST(WaterMarks, OutputQueuedInOnDrainedAboveTheMarkGetsOnHighWater) {
+  std::atomic<int> high_water{0};
+  ServerOptions options = LoopbackServerOptions(1);
+  options.connection.high_water_mark = 64 * 1024;
+  options.connection.low_water_mark = 16 * 1024;
+  Server server(options, MakeProtocolFactory([&](Connection&) {
+                  return std::make_unique<Refill>(high_water);
+                }));
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TestClient::Connect(server.port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(Eventually([&] { return high_water.load() == 1; }));
+  // Read the first batch whole, then stop reading: the second batch, queued
+  // by OnDrained, stays above the mark.
+  auto first = client->ReceiveExactly(Bulk().size());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(Eventually([&] { return high_water.load() == 2; }))
+      << "OnHighWater count: " << high_water.load();
+}
+
 }  // namespace
 }  // namespace eddy
