@@ -23,37 +23,30 @@ Router::Route* Router::RouteFor(Entry& entry, absl::string_view method) {
   return &entry.routes.back();
 }
 
-void Router::Handle(absl::string_view method, absl::string_view path,
-                    Handler handler) {
+Router::Route& Router::ExactRoute(absl::string_view method,
+                                  absl::string_view path) {
   Entry& entry = exact_[path];
   entry.path = std::string(path);
   Route* route = RouteFor(entry, method);
-  route->handler = std::move(handler);
-  route->async_handler = nullptr;
-  route->stream_handler = nullptr;
+  // A path and method has one handler, of one kind: the last one given.
+  *route = Route{std::string(method), nullptr, nullptr, nullptr};
   methods_[method] = true;
+  return *route;
+}
+
+void Router::Handle(absl::string_view method, absl::string_view path,
+                    Handler handler) {
+  ExactRoute(method, path).handler = std::move(handler);
 }
 
 void Router::HandleAsync(absl::string_view method, absl::string_view path,
                          AsyncHandler handler) {
-  Entry& entry = exact_[path];
-  entry.path = std::string(path);
-  Route* route = RouteFor(entry, method);
-  route->handler = nullptr;
-  route->async_handler = std::move(handler);
-  route->stream_handler = nullptr;
-  methods_[method] = true;
+  ExactRoute(method, path).async_handler = std::move(handler);
 }
 
 void Router::HandleStream(absl::string_view method, absl::string_view path,
                           StreamHandler handler) {
-  Entry& entry = exact_[path];
-  entry.path = std::string(path);
-  Route* route = RouteFor(entry, method);
-  route->handler = nullptr;
-  route->async_handler = nullptr;
-  route->stream_handler = std::move(handler);
-  methods_[method] = true;
+  ExactRoute(method, path).stream_handler = std::move(handler);
   has_stream_routes_ = true;
 }
 

@@ -73,6 +73,8 @@ class Router {
   };
 
   static Route* RouteFor(Entry& entry, absl::string_view method);
+  // The exact route for `method` and `path`, emptied for a new handler.
+  Route& ExactRoute(absl::string_view method, absl::string_view path);
   static const Route* Select(const Entry& entry, absl::string_view method);
   Match MatchEntry(const Entry& entry, absl::string_view method) const;
 

@@ -37,6 +37,7 @@ namespace {
 
 using ::eddy::testing::Eventually;
 using ::eddy::testing::HttpTestReader;
+using ::eddy::testing::HttpTestResponse;
 using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::TestClient;
 
@@ -129,14 +130,21 @@ class HostileClientsTest : public ::testing::Test {
     EXPECT_EQ(r->body, "Hello, world!");
   }
 
+  // A fresh client asks for the static file small.txt.
+  absl::StatusOr<HttpTestResponse> FetchStaticFile() {
+    TestClient client = Connect();
+    if (absl::Status sent =
+            client.SendAll("GET /static/small.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+        !sent.ok()) {
+      return sent;
+    }
+    HttpTestReader reader(client);
+    return reader.Next();
+  }
+
   // A fresh client gets a static file: descriptors are left to open it.
   void ExpectStaticFileServed() {
-    TestClient client = Connect();
-    ASSERT_TRUE(
-        client.SendAll("GET /static/small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-            .ok());
-    HttpTestReader reader(client);
-    auto r = reader.Next();
+    auto r = FetchStaticFile();
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->body, "0123456789");
@@ -594,12 +602,7 @@ TEST_F(HostileClientsTest, StaticFilesAre503InsideTheDescriptorReserve) {
     hogs.push_back(std::move(fd));
   }
   {
-    TestClient client = Connect();
-    ASSERT_TRUE(
-        client.SendAll("GET /static/small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-            .ok());
-    HttpTestReader reader(client);
-    auto r = reader.Next();
+    auto r = FetchStaticFile();
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->status, 503);
     EXPECT_EQ(r->Header("retry-after"), "1");
