@@ -12,20 +12,6 @@
 #include "eddy/net/worker.h"
 
 namespace eddy {
-namespace {
-
-// The socket's pending error (SO_ERROR, which also clears it), 0 if none.
-int TakeSocketError(int fd) {
-  int error = 0;
-  socklen_t length = sizeof(error);
-  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
-    return errno;
-  }
-  return error;
-}
-
-}  // namespace
-
 Connection::Connection(Worker* worker, EventLoop* loop, UniqueFd fd,
                        uint32_t slot, uint32_t generation, uint64_t id,
                        const ConnectionOptions& options)

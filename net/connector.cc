@@ -49,11 +49,7 @@ class PendingConnect final : public IoHandler, public PendingConnection {
 
   void HandleIo(uint32_t events) override {
     if (!watching_ || (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
-    int error = 0;
-    socklen_t length = sizeof(error);
-    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
-      error = errno;
-    }
+    const int error = TakeSocketError(fd_.get());
     if (error == 0) {
       Connected(/*registered=*/true);
     } else if (error != EINPROGRESS) {

@@ -161,4 +161,13 @@ absl::Status SetLingerZero(int fd) {
   return absl::OkStatus();
 }
 
+int TakeSocketError(int fd) {
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+    return errno;
+  }
+  return error;
+}
+
 }  // namespace eddy

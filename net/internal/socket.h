@@ -47,6 +47,9 @@ absl::Status SetNoDelay(int fd, bool on);
 absl::Status SetKeepAlive(int fd, bool on);
 // Makes close() send RST instead of FIN (SO_LINGER with zero timeout).
 absl::Status SetLingerZero(int fd);
+// The socket's pending error (SO_ERROR, which also clears it), 0 if none;
+// errno if the query itself fails.
+int TakeSocketError(int fd);
 
 }  // namespace eddy
 
