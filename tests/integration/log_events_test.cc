@@ -10,14 +10,17 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "eddy/core/buffer.h"
 #include "eddy/core/log.h"
 #include "eddy/net/echo.h"
+#include "eddy/net/protocol.h"
 #include "eddy/net/server.h"
 #include "gtest/gtest.h"
 #include "tests/support/server_testing.h"
@@ -214,6 +217,37 @@ TEST(LogEvents, RefusalsAtTheCapAreLoggedAndRateLimited) {
   EXPECT_TRUE(absl::StrContains(
       lines[1], absl::StrCat("\"suppressed\":", refusals - 1, "}")))
       << lines[1];
+}
+
+// Holds its connection open through a graceful stop.
+class StubbornHandler final : public Handler {
+ public:
+  void OnData(Connection& conn, Buffer& input) override {
+    conn.Send(input.view());
+    input.ConsumeAll();
+  }
+  void OnServerStopping(Connection& /*conn*/) override {}
+};
+
+TEST(LogEvents, ShutdownDeadlineIsLoggedWithTheConnectionsAborted) {
+  JsonLineCapture capture;
+  ServerOptions options = LoopbackServerOptions(1);
+  options.shutdown_timeout = absl::Milliseconds(50);
+  Server server(options, MakeProtocolFactory([](Connection&) {
+                  return std::make_unique<StubbornHandler>();
+                }));
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TestClient::Connect(server.port());
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(EchoRoundTrip(*client, "open", kTestDeadline).ok());
+  server.Stop();
+  const std::vector<std::string> lines =
+      capture.LinesOfKind("shutdown.deadline");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(lines[0], "\"severity\":\"warning\""));
+  EXPECT_TRUE(absl::StrContains(
+      lines[0], "shutdown_timeout (50ms) passed with 1 connections open"))
+      << lines[0];
 }
 
 }  // namespace
