@@ -11,6 +11,7 @@
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/program_flags.h"
+#include "examples/program_logs.h"
 
 ABSL_FLAG(uint16_t, port, 9000, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "0.0.0.0",
@@ -23,6 +24,7 @@ ABSL_FLAG(bool, pin, false, "pin worker i to CPU i");
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "TCP echo server built on eddy");
+  eddy::ApplyLogFlags();
 
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);

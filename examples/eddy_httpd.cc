@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -25,6 +26,7 @@
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/program_flags.h"
+#include "examples/program_logs.h"
 
 #ifndef EDDY_DEFAULT_WWW_ROOT
 #define EDDY_DEFAULT_WWW_ROOT "examples/www"
@@ -40,7 +42,10 @@ ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
           "close keep-alive connections idle this long");
 ABSL_FLAG(size_t, max_body, 1 << 20, "largest request body accepted, bytes");
 ABSL_FLAG(std::string, access_log, "",
-          "Common Log Format file ('-' for stdout); empty: off");
+          "access log file ('-' for stdout); empty: off");
+ABSL_FLAG(std::string, access_log_format, "clf",
+          "access log lines: clf (Common Log Format) or json (one object "
+          "per response)");
 ABSL_FLAG(size_t, max_connections, 100000, "connections open at once");
 ABSL_FLAG(bool, pin, false, "pin worker i to CPU i");
 ABSL_FLAG(absl::Duration, defer_accept, absl::Seconds(1),
@@ -128,13 +133,21 @@ std::string Metrics(const eddy::Server& server) {
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "the eddy demo HTTP server");
+  eddy::ApplyLogFlags();
 
   eddy::http::HttpOptions http_options;
   http_options.limits.max_body_bytes = absl::GetFlag(FLAGS_max_body);
   http_options.request_head_timeout = absl::GetFlag(FLAGS_head_timeout);
   http_options.request_body_timeout = absl::GetFlag(FLAGS_body_timeout);
+  const std::optional<eddy::http::AccessLogFormat> access_log_format =
+      eddy::http::ParseAccessLogFormat(absl::GetFlag(FLAGS_access_log_format));
+  if (!access_log_format.has_value()) {
+    std::fprintf(stderr,
+                 "eddy-httpd: --access_log_format must be clf or json\n");
+    return 1;
+  }
   if (const std::string path = absl::GetFlag(FLAGS_access_log); !path.empty()) {
-    auto log = eddy::http::AccessLog::Open(path);
+    auto log = eddy::http::AccessLog::Open(path, *access_log_format);
     if (!log.ok()) {
       std::fprintf(stderr, "eddy-httpd: %s\n", log.status().ToString().c_str());
       return 1;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "eddy/core/json_string.h"
 
 namespace eddy::http {
 namespace {
@@ -18,7 +19,18 @@ constexpr size_t kFlushBytes = 32 * 1024;
 
 std::atomic<uint64_t> next_log_id{1};
 
+// A request line's method: what precedes its first space.
+absl::string_view MethodOf(absl::string_view request_line) {
+  return request_line.substr(0, request_line.find(' '));
+}
+
 }  // namespace
+
+std::optional<AccessLogFormat> ParseAccessLogFormat(absl::string_view name) {
+  if (name == "clf") return AccessLogFormat::kCommon;
+  if (name == "json") return AccessLogFormat::kJson;
+  return std::nullopt;
+}
 
 // The lines one worker has not written yet, and when it last wrote.
 struct AccessLog::ThreadBuffer {
@@ -45,13 +57,13 @@ struct AccessLog::ThreadBuffer {
   }
 };
 
-AccessLog::AccessLog(UniqueFd fd)
-    : fd_(std::move(fd)), id_(next_log_id.fetch_add(1)) {}
+AccessLog::AccessLog(UniqueFd fd, AccessLogFormat format)
+    : fd_(std::move(fd)), format_(format), id_(next_log_id.fetch_add(1)) {}
 
 AccessLog::~AccessLog() { Flush(); }
 
 absl::StatusOr<std::shared_ptr<AccessLog>> AccessLog::Open(
-    const std::string& path) {
+    const std::string& path, AccessLogFormat format) {
   UniqueFd fd(path == "-"
                   ? ::dup(STDOUT_FILENO)
                   : ::open(path.c_str(),
@@ -61,7 +73,7 @@ absl::StatusOr<std::shared_ptr<AccessLog>> AccessLog::Open(
         "cannot open access log '", path, "': ", std::strerror(errno),
         "; pass a writable path to --access_log"));
   }
-  return std::shared_ptr<AccessLog>(new AccessLog(std::move(fd)));
+  return std::shared_ptr<AccessLog>(new AccessLog(std::move(fd), format));
 }
 
 AccessLog::ThreadBuffer& AccessLog::BufferForThisThread(EventLoop& loop) {
@@ -98,12 +110,29 @@ void AccessLog::Record(EventLoop& loop, absl::string_view peer_host,
     buffer.stamp_second = now.tv_sec;
     tm parts;
     gmtime_r(&now.tv_sec, &parts);
-    buffer.stamp_length = strftime(buffer.stamp, sizeof(buffer.stamp),
-                                   "%d/%b/%Y:%H:%M:%S +0000", &parts);
+    buffer.stamp_length =
+        strftime(buffer.stamp, sizeof(buffer.stamp),
+                 format_ == AccessLogFormat::kJson ? "%Y-%m-%dT%H:%M:%SZ"
+                                                   : "%d/%b/%Y:%H:%M:%S +0000",
+                 &parts);
   }
-  absl::StrAppend(&buffer.pending, peer_host, " - - [",
-                  absl::string_view(buffer.stamp, buffer.stamp_length), "] \"",
-                  request_line, "\" ", status, " ", body_bytes, "\n");
+  const absl::string_view stamp(buffer.stamp, buffer.stamp_length);
+  if (format_ == AccessLogFormat::kJson) {
+    std::string& out = buffer.pending;
+    out.append("{\"time\":\"");
+    out.append(stamp.data(), stamp.size());
+    out.append("\",\"peer\":");
+    AppendJsonString(&out, peer_host);
+    out.append(",\"method\":");
+    AppendJsonString(&out, MethodOf(request_line));
+    out.append(",\"request\":");
+    AppendJsonString(&out, request_line);
+    absl::StrAppend(&out, ",\"status\":", status, ",\"bytes\":", body_bytes,
+                    "}\n");
+  } else {
+    absl::StrAppend(&buffer.pending, peer_host, " - - [", stamp, "] \"",
+                    request_line, "\" ", status, " ", body_bytes, "\n");
+  }
   if (buffer.pending.size() >= kFlushBytes || now.tv_sec != buffer.last_flush) {
     buffer.last_flush = now.tv_sec;
     buffer.WriteTo(fd_.get());

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,22 @@
 
 namespace eddy::http {
 
-// AccessLog writes one Common Log Format line per response:
-//   127.0.0.1 - - [22/Nov/2026:19:46:11 +0000] "GET / HTTP/1.1" 200 13
+// The line format of an AccessLog.
+enum class AccessLogFormat {
+  // Common Log Format:
+  //   127.0.0.1 - - [22/Nov/2026:19:46:11 +0000] "GET / HTTP/1.1" 200 13
+  kCommon,
+  // One JSON object per line, strings escaped (invalid UTF-8 replaced):
+  //   {"time":"2026-11-22T19:46:11Z","peer":"127.0.0.1","method":"GET",
+  //    "request":"GET / HTTP/1.1","status":200,"bytes":13}
+  kJson,
+};
+
+// "clf" or "json" (the names of eddy-httpd's --access_log_format); nullopt
+// for any other text.
+std::optional<AccessLogFormat> ParseAccessLogFormat(absl::string_view name);
+
+// AccessLog writes one line per response, in an AccessLogFormat.
 // Each log keeps one buffer per worker thread that records into it, so the
 // hot path takes no lock. A buffer is written with one write(2) per 32 KiB
 // and at least once a second: the first Record on a worker arms a timer on
@@ -30,7 +45,8 @@ class AccessLog : public std::enable_shared_from_this<AccessLog> {
  public:
   // Opens (creating, appending) `path`; "-" means standard output.
   static absl::StatusOr<std::shared_ptr<AccessLog>> Open(
-      const std::string& path);
+      const std::string& path,
+      AccessLogFormat format = AccessLogFormat::kCommon);
   ~AccessLog();
 
   // On `loop`'s thread.
@@ -43,10 +59,11 @@ class AccessLog : public std::enable_shared_from_this<AccessLog> {
  private:
   struct ThreadBuffer;
 
-  explicit AccessLog(UniqueFd fd);
+  AccessLog(UniqueFd fd, AccessLogFormat format);
   ThreadBuffer& BufferForThisThread(EventLoop& loop);
 
   const UniqueFd fd_;
+  const AccessLogFormat format_;
   // Tells this log's buffers apart in each thread's cache, also from a log
   // that later takes the same address.
   const uint64_t id_;

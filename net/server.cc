@@ -1,7 +1,11 @@
 #include "eddy/net/server.h"
 
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "eddy/core/log.h"
 #include "eddy/net/internal/acceptor.h"
 #include "eddy/net/internal/socket.h"
 
@@ -15,6 +19,54 @@ ServerOptions WithReadOnAccept(ServerOptions options) {
     options.connection.read_on_accept = true;
   }
   return options;
+}
+
+// "name=value" for each option the operator changed, so that a start line
+// says how this server differs from a stock one.
+std::string OptionsThatDiffer(const ServerOptions& options) {
+  const ServerOptions defaults;
+  const ConnectionOptions& c = options.connection;
+  const ConnectionOptions& d = defaults.connection;
+  std::vector<std::string> changed;
+  const auto note = [&changed](bool differs, absl::string_view name,
+                               const auto& value) {
+    if (differs) changed.push_back(absl::StrCat(name, "=", value));
+  };
+  const auto duration = [](absl::Duration d) {
+    return absl::FormatDuration(d);
+  };
+  note(options.pin_workers != defaults.pin_workers, "pin_workers",
+       options.pin_workers);
+  note(options.inbox_depth != defaults.inbox_depth, "inbox_depth",
+       options.inbox_depth);
+  note(options.shutdown_timeout != defaults.shutdown_timeout,
+       "shutdown_timeout", duration(options.shutdown_timeout));
+  note(options.backlog != defaults.backlog, "backlog", options.backlog);
+  note(options.reuse_port != defaults.reuse_port, "reuse_port",
+       options.reuse_port);
+  note(options.tcp_nodelay != defaults.tcp_nodelay, "tcp_nodelay",
+       options.tcp_nodelay);
+  note(options.keepalive != defaults.keepalive, "keepalive", options.keepalive);
+  note(options.defer_accept != defaults.defer_accept, "defer_accept",
+       duration(options.defer_accept));
+  note(options.max_connections != defaults.max_connections, "max_connections",
+       options.max_connections);
+  note(options.acceptor_batch_scheduling != defaults.acceptor_batch_scheduling,
+       "acceptor_batch_scheduling", options.acceptor_batch_scheduling);
+  note(c.high_water_mark != d.high_water_mark, "high_water_mark",
+       c.high_water_mark);
+  note(c.low_water_mark != d.low_water_mark, "low_water_mark",
+       c.low_water_mark);
+  note(c.max_queued_files != d.max_queued_files, "max_queued_files",
+       c.max_queued_files);
+  note(c.read_budget != d.read_budget, "read_budget", c.read_budget);
+  note(c.idle_timeout != d.idle_timeout, "idle_timeout",
+       duration(c.idle_timeout));
+  note(c.write_timeout != d.write_timeout, "write_timeout",
+       duration(c.write_timeout));
+  note(c.close_linger != d.close_linger, "close_linger",
+       duration(c.close_linger));
+  return absl::StrJoin(changed, " ");
 }
 
 }  // namespace
@@ -61,12 +113,35 @@ absl::Status Server::Start() {
     group_.Stop();
     return s;
   }
+  running_ = true;
+  if (LogEnabled(LogSeverity::kInfo)) {
+    const std::string address = local_address_.ToString();
+    const std::string differs = OptionsThatDiffer(options_);
+    LogEvent event;
+    event.kind = "server.start";
+    const std::string message =
+        absl::StrCat("listening on ", address, " with ", group_.size(),
+                     " workers", differs.empty() ? "" : "; options: ", differs);
+    event.message = message;
+    Log(event);
+  }
   return absl::OkStatus();
 }
 
 void Server::Stop() {
   if (acceptor_ != nullptr) acceptor_->Stop();
   group_.Stop();
+  if (!running_) return;
+  running_ = false;
+  if (LogEnabled(LogSeverity::kInfo)) {
+    const WorkerStats totals = group_.total_stats();
+    Log(LogSeverity::kInfo, "server.stop",
+        absl::StrCat("stopped listening on ", local_address_.ToString(),
+                     " after ", acceptor_->stats().accepted,
+                     " connections accepted, ", totals.shed, " shed"));
+  }
+  // The end of a storm must not be lost with the server.
+  FlushSuppressedLogs();
 }
 
 AcceptorStats Server::acceptor_stats() const {

@@ -66,7 +66,8 @@ struct ServerOptions : WorkerGroupOptions {
 // Threading: Start and Stop are called from the owning thread (never from a
 // worker or a handler). port(), local_address(), stats(), acceptor_stats(),
 // worker(i) and worker_loop(i) are safe from any thread after Start
-// returned OK.
+// returned OK. Start and Stop log "server.start" and "server.stop"
+// (core/log.h); Stop then flushes the log's suppressed counts.
 class Server {
  public:
   Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory);
@@ -103,6 +104,8 @@ class Server {
   WorkerGroup group_;
   SocketAddress local_address_;
   std::unique_ptr<Acceptor> acceptor_;
+  // Between a successful Start and the Stop after it.
+  bool running_ = false;
 };
 
 }  // namespace eddy

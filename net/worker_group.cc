@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "eddy/core/internal/loop_thread_pool.h"
+#include "eddy/core/log.h"
 
 namespace eddy {
 namespace {
@@ -34,6 +36,13 @@ class DrainTracker {
   std::condition_variable drained_;
   size_t remaining_;
 };
+
+void LogShutdownDeadline(absl::Duration timeout, int64_t open) {
+  if (!LogEnabled(LogSeverity::kWarning)) return;
+  Log(LogSeverity::kWarning, "shutdown.deadline",
+      absl::StrCat("shutdown_timeout (", absl::FormatDuration(timeout),
+                   ") passed with ", open, " connections open; aborting them"));
+}
 
 }  // namespace
 
@@ -116,6 +125,8 @@ void WorkerGroup::Stop() {
   while (!tracker->WaitUntil(absl::Now() + kDrainPollInterval)) {
     if (!aborted && absl::Now() >= deadline) {
       aborted = true;
+      LogShutdownDeadline(options_.shutdown_timeout,
+                          open_connections_.load(std::memory_order_relaxed));
       for (auto& worker : workers_) {
         Worker* w = worker.get();
         w->loop().Post([w] { w->AbortAll(CloseReason::kServerStopping); });

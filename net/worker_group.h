@@ -27,7 +27,8 @@ struct WorkerGroupOptions {
   // sheds the connection instead of blocking.
   size_t inbox_depth = 4096;
   ConnectionOptions connection;
-  // Stop() lets connections finish for this long, then aborts the rest.
+  // Stop() lets connections finish for this long, then aborts the rest
+  // (and logs "shutdown.deadline", core/log.h).
   absl::Duration shutdown_timeout = absl::Seconds(10);
   // For tests: the clock of every worker loop, hence of the connections'
   // timeouts (null: the SystemClock). A ManualClock lets a test advance

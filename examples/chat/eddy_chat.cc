@@ -7,6 +7,7 @@
 #include "eddy/net/server.h"
 #include "examples/chat/chat_room.h"
 #include "examples/program_flags.h"
+#include "examples/program_logs.h"
 
 ABSL_FLAG(uint16_t, port, 9200, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
@@ -14,6 +15,7 @@ ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "a chat / pub-sub server on eddy");
+  eddy::ApplyLogFlags();
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);

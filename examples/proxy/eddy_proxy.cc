@@ -8,6 +8,7 @@
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/program_flags.h"
+#include "examples/program_logs.h"
 #include "examples/proxy/tcp_proxy.h"
 
 ABSL_FLAG(uint16_t, port, 9100, "TCP port to listen on (0 picks a free one)");
@@ -19,6 +20,7 @@ ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "a TCP proxy on eddy");
+  eddy::ApplyLogFlags();
   auto upstream =
       eddy::SocketAddress::ParseHostPort(absl::GetFlag(FLAGS_upstream));
   if (!upstream.ok()) {

@@ -8,6 +8,7 @@
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/program_flags.h"
+#include "examples/program_logs.h"
 #include "examples/redis/redis_protocol.h"
 
 ABSL_FLAG(uint16_t, port, 6380, "TCP port to listen on (0 picks a free one)");
@@ -17,6 +18,7 @@ ABSL_FLAG(size_t, max_connections, 10000, "connections open at once");
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "a Redis-protocol server on eddy");
+  eddy::ApplyLogFlags();
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);

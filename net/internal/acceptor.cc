@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "eddy/core/clock.h"
+#include "eddy/core/log.h"
 #include "eddy/net/internal/worker_access.h"
 
 namespace eddy {
@@ -96,11 +99,16 @@ void Acceptor::AcceptBurst() {
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       backoff_ = options_.min_backoff;
+      LogRecoveryIfExhausted();
       Dispatch(fd);
       continue;
     }
-    switch (errno) {
+    const int error = errno;
+    switch (error) {
       case EAGAIN:
+        // accept4 reserves a descriptor before it looks at the queue: an
+        // empty queue means descriptors are available again.
+        LogRecoveryIfExhausted();
         return;
       case EINTR:
       case ECONNABORTED:
@@ -110,13 +118,17 @@ void Acceptor::AcceptBurst() {
       case ENFILE:
       case ENOBUFS:
       case ENOMEM:
-        OnDescriptorsExhausted();
+        OnDescriptorsExhausted(error);
         return;
       default:
         // Not exhaustion (e.g. EPERM from a firewall hook): no descriptor
         // is short, so the reserve stays and no waiting client is dropped;
         // retry after a pause so that a persistent error cannot spin.
         accept_errors_.Add();
+        if (LogEnabled(LogSeverity::kError)) {
+          LogAcceptError(LogSeverity::kError, "listener.error", error,
+                         "accept failed");
+        }
         BackOff();
         return;
     }
@@ -136,6 +148,11 @@ void Acceptor::Dispatch(int fd) {
     // Count before closing: whoever sees the close may read the counter.
     rejected_at_cap_.Add();
     ::close(fd);
+    if (LogEnabled(LogSeverity::kInfo)) {
+      Log(LogSeverity::kInfo, "connection.refused_at_cap",
+          absl::StrCat("max_connections (", options_.max_connections,
+                       ") reached; a new connection was refused"));
+    }
     return;
   }
   open_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -161,6 +178,8 @@ void Acceptor::Dispatch(int fd) {
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   WorkerAccess::CountShed(*workers_[first]);
   ::close(fd);
+  Log(LogSeverity::kWarning, "accept.shed",
+      "every worker's inbox is full; a new connection was shed");
 }
 
 void Acceptor::WakeWorkersWithNewConnections() {
@@ -172,8 +191,15 @@ void Acceptor::WakeWorkersWithNewConnections() {
   unwoken_fds_ = 0;
 }
 
-void Acceptor::OnDescriptorsExhausted() {
+void Acceptor::OnDescriptorsExhausted(int error) {
   fd_exhausted_.Add();
+  if (exhausted_since_ms_ < 0) exhausted_since_ms_ = MonotonicMillis();
+  ++failures_while_exhausted_;
+  if (LogEnabled(LogSeverity::kWarning)) {
+    LogAcceptError(LogSeverity::kWarning, "accept.fd_exhausted", error,
+                   "accept failed for want of descriptors; one waiting peer "
+                   "is closed on the reserve descriptor");
+  }
   // Free the reserve descriptor to accept and close one waiting peer: it
   // gets a prompt close instead of a hang, and the queue moves.
   if (reserve_fd_.valid()) {
@@ -186,6 +212,28 @@ void Acceptor::OnDescriptorsExhausted() {
     reserve_fd_ = OpenReserveFd();
   }
   BackOff();
+}
+
+void Acceptor::LogRecoveryIfExhausted() {
+  if (exhausted_since_ms_ < 0) return;
+  Log(LogSeverity::kInfo, "accept.fd_recovered",
+      absl::StrCat("accepting again after ", failures_while_exhausted_,
+                   " accept attempts failed for want of descriptors over ",
+                   MonotonicMillis() - exhausted_since_ms_, " ms"));
+  exhausted_since_ms_ = -1;
+  failures_while_exhausted_ = 0;
+}
+
+void Acceptor::LogAcceptError(LogSeverity severity, absl::string_view kind,
+                              int error, absl::string_view what) {
+  LogEvent event;
+  event.severity = severity;
+  event.kind = kind;
+  event.error = error;
+  const std::string message =
+      absl::StrCat(what, "; retrying in ", absl::FormatDuration(backoff_));
+  event.message = message;
+  Log(event);
 }
 
 void Acceptor::BackOff() {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "eddy/core/event_loop.h"
+#include "eddy/core/log.h"
 #include "eddy/core/single_writer_counter.h"
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/protocol.h"
@@ -24,7 +25,9 @@ namespace eddy {
 // are full the connection is shed (closed and counted). Descriptor
 // exhaustion never makes it spin: a reserve fd lets it accept-and-close one
 // waiting peer, then it backs off with a timer and tries again, recovering
-// when descriptors free up.
+// when descriptors free up. Each of these is logged (core/log.h), rate
+// limited per kind: exhaustion and its recovery, sheds, refusals at the
+// cap, other accept errors.
 //
 // Threading: Start and Stop are called by the owner (not by the acceptor
 // thread). stats() from any thread.
@@ -65,7 +68,12 @@ class Acceptor final : public IoHandler {
   void AcceptBurst();
   void Dispatch(int fd);
   void WakeWorkersWithNewConnections();
-  void OnDescriptorsExhausted();
+  void OnDescriptorsExhausted(int error);
+  // The end of an exhaustion episode, logged once.
+  void LogRecoveryIfExhausted();
+  // An accept error, with the pause before the next try.
+  void LogAcceptError(LogSeverity severity, absl::string_view kind, int error,
+                      absl::string_view what);
   // Retries accepting on a timer, backing off exponentially.
   void BackOff();
 
@@ -83,6 +91,9 @@ class Acceptor final : public IoHandler {
   size_t unwoken_fds_ = 0;
   bool backing_off_ = false;
   absl::Duration backoff_;
+  // MonotonicMillis when descriptors ran out; -1 while they have not.
+  int64_t exhausted_since_ms_ = -1;
+  uint64_t failures_while_exhausted_ = 0;
   SingleWriterCounter accepted_;
   SingleWriterCounter rejected_at_cap_;
   SingleWriterCounter fd_exhausted_;

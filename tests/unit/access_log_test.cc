@@ -8,9 +8,12 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "eddy/core/event_loop.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/notification.h"
 
@@ -92,6 +95,62 @@ TEST(AccessLog, DestroyedBeforeTheLoopWritesItsLinesAndItsTimerGoesQuiet) {
   const std::string text = ReadFile(path);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
   ::unlink(path.c_str());
+}
+
+// Records `lines` (peer, request line) on a loop's thread into a new log
+// at `path` in `format`, flushes it and returns what was written.
+std::string RecordOnALoop(
+    const std::string& path, AccessLogFormat format,
+    const std::vector<std::pair<std::string, std::string>>& lines) {
+  auto log = AccessLog::Open(path, format);
+  if (!log.ok()) return "";
+  auto loop = EventLoop::Create();
+  if (!loop.ok()) return "";
+  std::thread thread([&] { (*loop)->Run(); });
+  testing::Notification recorded;
+  (*loop)->Post([&] {
+    for (const auto& [peer, request_line] : lines) {
+      (*log)->Record(**loop, peer, request_line, 200, 13);
+    }
+    recorded.Notify();
+  });
+  const bool done = recorded.WaitForNotificationWithTimeout(absl::Seconds(30));
+  (*loop)->Stop();
+  thread.join();
+  (*log)->Flush();
+  const std::string text = done ? ReadFile(path) : "";
+  ::unlink(path.c_str());
+  return text;
+}
+
+TEST(AccessLog, JsonFormatWritesOneObjectPerResponse) {
+  const std::string text =
+      RecordOnALoop(TempPath("json"), AccessLogFormat::kJson,
+                    {{"127.0.0.1", "GET /index.html HTTP/1.1"}});
+  EXPECT_THAT(text,
+              ::testing::MatchesRegex(
+                  R"(\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T)"
+                  R"([0-9]{2}:[0-9]{2}:[0-9]{2}Z","peer":"127\.0\.0\.1",)"
+                  R"("method":"GET","request":"GET /index\.html HTTP/1\.1",)"
+                  R"("status":200,"bytes":13\})"
+                  "\n"));
+}
+
+TEST(AccessLog, JsonFormatEscapesWhatAClientSent) {
+  const std::string text =
+      RecordOnALoop(TempPath("json_escape"), AccessLogFormat::kJson,
+                    {{"::1", "GET /a\"b\\c\x01\xff HTTP/1.0"}});
+  EXPECT_NE(text.find(R"("peer":"::1","method":"GET",)"
+                      R"("request":"GET /a\"b\\c\u0001)"
+                      "\xEF\xBF\xBD HTTP/1.0\""),
+            std::string::npos)
+      << text;
+}
+
+TEST(AccessLog, FormatNamesParse) {
+  EXPECT_EQ(ParseAccessLogFormat("clf"), AccessLogFormat::kCommon);
+  EXPECT_EQ(ParseAccessLogFormat("json"), AccessLogFormat::kJson);
+  EXPECT_EQ(ParseAccessLogFormat("combined"), std::nullopt);
 }
 
 }  // namespace
