@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace eddy::http {
@@ -101,6 +102,17 @@ Router::Match Router::MatchEntry(const Entry& entry,
   match.status = 405;
   match.allow = absl::StrJoin(allowed, ", ");
   return match;
+}
+
+void Router::ForEachRoute(
+    absl::FunctionRef<void(absl::string_view, const Route&)> fn) const {
+  for (const auto& [path, entry] : exact_) {
+    for (const Route& route : entry.routes) fn(path, route);
+  }
+  for (const Entry& entry : prefixes_) {
+    const std::string pattern = absl::StrCat(entry.path, "*");
+    for (const Route& route : entry.routes) fn(pattern, route);
+  }
 }
 
 Router::Match Router::Find(absl::string_view method,

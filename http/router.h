@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "eddy/http/body_sink.h"
 #include "eddy/http/request.h"
@@ -65,6 +66,12 @@ class Router {
   // Whether some route streams its body: only then must the protocol look a
   // route up before the body arrives.
   bool has_stream_routes() const { return has_stream_routes_; }
+  // Calls `fn(pattern, route)` for every route: the pattern is the exact
+  // path, or the prefix followed by "*". Metrics label requests with it, so
+  // that their series stay as few as the routes.
+  void ForEachRoute(
+      absl::FunctionRef<void(absl::string_view pattern, const Route& route)> fn)
+      const;
 
  private:
   struct Entry {
