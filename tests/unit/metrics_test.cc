@@ -130,7 +130,7 @@ TEST(PrometheusText, WritesCountersGaugesAndHistograms) {
             "test_latency_seconds_bucket{le=\"0.001\"} 1\n"
             "test_latency_seconds_bucket{le=\"0.01\"} 1\n"
             "test_latency_seconds_bucket{le=\"+Inf\"} 2\n"
-            "test_latency_seconds_sum 0.50049999999999994\n"
+            "test_latency_seconds_sum 0.5005\n"
             "test_latency_seconds_count 2\n"
             "# HELP test_open Open now.\\nSecond line.\n"
             "# TYPE test_open gauge\n"
