@@ -35,15 +35,18 @@ class alignas(64) HistogramCells {
     for (size_t i = 0; i < size_; ++i) counts_[i].store(0);
   }
 
-  // `bounds` must be the ones this was made for. A value equal to a bound
-  // goes to that bound's bucket (Prometheus' "le").
-  void Observe(const std::vector<double>& bounds, double value) {
+  // `count` observations of `value`. `bounds` must be the ones this was
+  // made for. A value equal to a bound goes to that bound's bucket
+  // (Prometheus' "le").
+  void Observe(const std::vector<double>& bounds, double value,
+               uint64_t count = 1) {
     const size_t bucket = static_cast<size_t>(
         std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
-    std::atomic<uint64_t>& count = counts_[bucket];
-    count.store(count.load(std::memory_order_relaxed) + 1,
-                std::memory_order_relaxed);
-    sum_.store(sum_.load(std::memory_order_relaxed) + value,
+    std::atomic<uint64_t>& cell = counts_[bucket];
+    cell.store(cell.load(std::memory_order_relaxed) + count,
+               std::memory_order_relaxed);
+    sum_.store(sum_.load(std::memory_order_relaxed) +
+                   value * static_cast<double>(count),
                std::memory_order_relaxed);
   }
 

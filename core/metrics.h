@@ -87,8 +87,10 @@ class Gauge {
 // Threading: Observe for writer `w` from one thread at a time.
 class Histogram {
  public:
-  void Observe(size_t writer, double value) const {
-    cells_[writer]->Observe(*bounds_, value);
+  // `count` observations of `value`, e.g. the requests of one burst that
+  // share a latency.
+  void Observe(size_t writer, double value, uint64_t count = 1) const {
+    cells_[writer]->Observe(*bounds_, value, count);
   }
 
  private:

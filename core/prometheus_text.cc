@@ -1,10 +1,10 @@
 #include "eddy/core/prometheus_text.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace eddy {
 namespace {
@@ -43,7 +43,11 @@ std::string FormatValue(double value) {
   if (value == std::floor(value) && std::fabs(value) < 9.0e15) {
     return absl::StrCat(static_cast<int64_t>(value));
   }
-  return absl::StrFormat("%.17g", value);
+  // The shortest text that reads back as the same double.
+  char text[32];
+  const std::to_chars_result end =
+      std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, end.ptr);
 }
 
 void AppendLabels(std::string* out, const MetricLabels& labels,

@@ -1,6 +1,5 @@
 #include "eddy/http/http_protocol.h"
 
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -58,7 +57,7 @@ struct HttpConnectionHandler::RequestState {
   const HttpMetrics::RouteSeries* metrics_route = nullptr;
   size_t metrics_method = 0;
   bool metrics_timed = false;
-  std::chrono::steady_clock::time_point dispatched;
+  HttpMetrics::Clock::time_point dispatched;
 };
 
 namespace {
@@ -143,6 +142,7 @@ void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
 }
 
 void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
+  const HttpMetrics::Burst burst(metrics_);
   if (!input.empty()) AcquireState();
   while (!conn.closing() && !awaiting_async_ && !input.empty()) {
     // A client that pipelines without reading its responses: stop here and
@@ -373,14 +373,9 @@ void HttpConnectionHandler::FinishResponse(Connection& conn,
   }
   if (metrics_ != nullptr && state_ != nullptr &&
       state_->metrics_route != nullptr) {
-    const double seconds =
-        state_->metrics_timed
-            ? std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            state_->dispatched)
-                  .count()
-            : -1;
-    metrics_->Record(conn.worker_index(), *state_->metrics_route,
-                     state_->metrics_method, response.status(), seconds);
+    metrics_->Finish(conn.worker_index(), *state_->metrics_route,
+                     state_->metrics_method, response.status(),
+                     state_->metrics_timed, state_->dispatched);
     state_->metrics_route = nullptr;
   }
   if (!keep_alive_) conn.Close();
@@ -395,7 +390,7 @@ void HttpConnectionHandler::StartMeasuring(const Router::Route* route,
   state_->metrics_route = series;
   state_->metrics_method = HttpMetrics::MethodIndex(*series, method);
   state_->metrics_timed = parsed;
-  if (parsed) state_->dispatched = std::chrono::steady_clock::now();
+  if (parsed) state_->dispatched = HttpMetrics::Now();
 }
 
 void HttpConnectionHandler::OnDrained(Connection& conn) {

@@ -20,7 +20,8 @@ Router::Route* Router::RouteFor(Entry& entry, absl::string_view method) {
   for (Route& route : entry.routes) {
     if (route.method == method) return &route;
   }
-  entry.routes.push_back(Route{std::string(method), nullptr, nullptr, nullptr});
+  entry.routes.push_back(
+      Route{std::string(method), nullptr, nullptr, nullptr, route_count_++});
   return &entry.routes.back();
 }
 
@@ -30,7 +31,7 @@ Router::Route& Router::ExactRoute(absl::string_view method,
   entry.path = std::string(path);
   Route* route = RouteFor(entry, method);
   // A path and method has one handler, of one kind: the last one given.
-  *route = Route{std::string(method), nullptr, nullptr, nullptr};
+  *route = Route{std::string(method), nullptr, nullptr, nullptr, route->index};
   methods_[method] = true;
   return *route;
 }

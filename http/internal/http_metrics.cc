@@ -22,6 +22,32 @@ constexpr const char* kStatusClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 constexpr int kCauses[] = {400, 404, 405, 408, 413, 414,
                            431, 500, 501, 503, 505};
 
+// Latencies a burst owes, observed when it ends: requests of one route that
+// started together (pipelined in one burst) share one entry.
+struct PendingLatency {
+  const Histogram* latency;
+  size_t writer;
+  HttpMetrics::Clock::time_point started;
+  uint64_t count;
+};
+
+struct BurstState {
+  int depth = 0;
+  bool has_start = false;
+  HttpMetrics::Clock::time_point start;
+  std::vector<PendingLatency> pending;
+};
+
+BurstState& ThisThreadBurst() {
+  thread_local BurstState burst;
+  return burst;
+}
+
+double SecondsBetween(HttpMetrics::Clock::time_point from,
+                      HttpMetrics::Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
 size_t StatusClass(int status) {
   const int index = status / 100 - 1;
   return index < 0 ? 0 : index > 4 ? 4 : static_cast<size_t>(index);
@@ -29,15 +55,66 @@ size_t StatusClass(int status) {
 
 }  // namespace
 
+HttpMetrics::Burst::Burst(const HttpMetrics* metrics) : metrics_(metrics) {
+  if (metrics_ != nullptr) ++ThisThreadBurst().depth;
+}
+
+HttpMetrics::Burst::~Burst() {
+  if (metrics_ == nullptr) return;
+  BurstState& burst = ThisThreadBurst();
+  if (--burst.depth > 0) return;
+  burst.has_start = false;
+  if (burst.pending.empty()) return;
+  const Clock::time_point end = Clock::now();
+  for (const PendingLatency& pending : burst.pending) {
+    pending.latency->Observe(
+        pending.writer, SecondsBetween(pending.started, end), pending.count);
+  }
+  burst.pending.clear();
+}
+
+HttpMetrics::Clock::time_point HttpMetrics::Now() {
+  BurstState& burst = ThisThreadBurst();
+  if (burst.depth == 0) return Clock::now();
+  if (!burst.has_start) {
+    burst.start = Clock::now();
+    burst.has_start = true;
+  }
+  return burst.start;
+}
+
+void HttpMetrics::Finish(size_t writer, const RouteSeries& route,
+                         size_t method_index, int status, bool timed,
+                         Clock::time_point started) const {
+  if (writer >= writers_) return;
+  route.requests[method_index * 5 + StatusClass(status)].Add(writer);
+  if (status >= 400) CountError(writer, status);
+  if (!timed) return;
+  BurstState& burst = ThisThreadBurst();
+  if (burst.depth == 0) {
+    route.latency.Observe(writer, SecondsBetween(started, Clock::now()));
+    return;
+  }
+  if (!burst.pending.empty()) {
+    PendingLatency& last = burst.pending.back();
+    if (last.latency == &route.latency && last.writer == writer &&
+        last.started == started) {
+      ++last.count;
+      return;
+    }
+  }
+  burst.pending.push_back(PendingLatency{&route.latency, writer, started, 1});
+}
+
 HttpMetrics::HttpMetrics(MetricsRegistry& registry, const Router& router)
-    : writers_(registry.writers()) {
+    : writers_(registry.writers()), by_route_(router.route_count(), nullptr) {
   router.ForEachRoute(
       [&](absl::string_view pattern, const Router::Route& route) {
         std::vector<std::string> methods = {route.method};
         // HEAD falls back to the GET route.
         if (route.method == "GET") methods.push_back("HEAD");
         owned_.push_back(MakeSeries(registry, pattern, std::move(methods)));
-        by_route_[&route] = owned_.back().get();
+        by_route_[route.index] = owned_.back().get();
       });
   // No route: the standard methods, then "other", so that a client that
   // invents methods cannot invent series.
@@ -77,9 +154,7 @@ std::unique_ptr<HttpMetrics::RouteSeries> HttpMetrics::MakeSeries(
 
 const HttpMetrics::RouteSeries* HttpMetrics::ForRoute(
     const Router::Route* route) const {
-  if (route == nullptr) return unmatched_.get();
-  auto it = by_route_.find(route);
-  return it != by_route_.end() ? it->second : unmatched_.get();
+  return route != nullptr ? by_route_[route->index] : unmatched_.get();
 }
 
 size_t HttpMetrics::MethodIndex(const RouteSeries& route,
@@ -91,13 +166,7 @@ size_t HttpMetrics::MethodIndex(const RouteSeries& route,
   return index;
 }
 
-void HttpMetrics::Record(size_t writer, const RouteSeries& route,
-                         size_t method_index, int status,
-                         double seconds) const {
-  if (writer >= writers_) return;
-  route.requests[method_index * 5 + StatusClass(status)].Add(writer);
-  if (seconds >= 0) route.latency.Observe(writer, seconds);
-  if (status < 400) return;
+void HttpMetrics::CountError(size_t writer, int status) const {
   for (const auto& [cause, counter] : errors_) {
     if (cause == status) {
       counter.Add(writer);

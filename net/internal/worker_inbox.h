@@ -37,7 +37,12 @@ class WorkerInbox {
   template <typename Fn>
   void Drain(Fn&& fn) {
     pending_.store(false, std::memory_order_seq_cst);
-    popped_.Add(queue_.consume_all(fn));
+    // Counted before `fn` opens the connection: a scrape served by that
+    // connection must not find it still queued.
+    queue_.consume_all([this, &fn](int fd) {
+      popped_.Add();
+      fn(fd);
+    });
   }
 
   // Any thread: fds queued now, about (the two sides count separately, so

@@ -84,6 +84,15 @@ TEST(MetricsRegistry, ValueOnABoundGoesToThatBucket) {
   EXPECT_THAT(sample.cumulative_counts, ::testing::ElementsAre(2, 4, 5, 7));
 }
 
+TEST(MetricsRegistry, WeightedObservationCountsEveryOne) {
+  MetricsRegistry registry(1);
+  registry.GetHistogram("test_seconds", "S.", {1, 2}).Observe(0, 1.5, 3);
+  const std::vector<MetricFamilySnapshot> families = registry.Snapshot();
+  const MetricSample& sample = families.at(0).samples.at(0);
+  EXPECT_THAT(sample.cumulative_counts, ::testing::ElementsAre(0, 3, 3));
+  EXPECT_EQ(sample.sum, 4.5);
+}
+
 TEST(HistogramBuckets, ExponentialBoundsAreLogSpaced) {
   EXPECT_THAT(HistogramBuckets::Exponential(0.5, 4, 4),
               ::testing::ElementsAre(0.5, 2, 8, 32));
