@@ -79,6 +79,10 @@ metrics_internal::Series& MetricsRegistry::FindOrAddSeries(
       Misuse(
           absl::StrCat("'", label, "' is not a valid label name (", name, ")"));
     }
+    if (std::find(label_names.begin(), label_names.end(), label) !=
+        label_names.end()) {
+      Misuse(absl::StrCat("label '", label, "' given twice (", name, ")"));
+    }
     label_names.push_back(label);
   }
   std::unique_ptr<Family>& slot = families_[name];

@@ -104,7 +104,7 @@ class Histogram {
 
 // A series whose value a callback computes at scrape time, e.g. a length
 // read from the kernel. Unregistered when destroyed: after the destructor
-// returns the callback never runs again.
+// returns the callback never runs again. Its registry must outlive it.
 //
 // Threading: destroy from any thread, but not from inside a callback.
 class MetricsCallback {
@@ -151,8 +151,9 @@ struct MetricFamilySnapshot {
 // Series are found or created by name and labels: the same name and labels
 // give the same series, so protocols may ask for their handles in every
 // connection's setup, though asking once and keeping the handle is cheaper.
-// A name must keep one type, help text and label names; breaking that, or
-// a name Prometheus rejects, is a programming error and aborts.
+// A name must keep one type, label names (in one order) and buckets, and
+// keeps the help text it was first given; breaking that, a label given
+// twice, or a name Prometheus rejects, is a programming error and aborts.
 //
 // Threading: every member function may be called from any thread; Get*
 // and Add*Callback take a lock, so call them at setup, not per update.

@@ -162,6 +162,11 @@ TEST(MetricsRegistryDeathTest, RejectsANameClash) {
   registry.GetCounter("test_total", "T.");
   EXPECT_DEATH(registry.GetGauge("test_total", "T."), "another type");
   EXPECT_DEATH(registry.GetCounter("bad-name", "T."), "not a valid");
+  EXPECT_DEATH(registry.GetCounter("test_total", "T.", {{"a", "1"}}),
+               "another type");
+  EXPECT_DEATH(
+      registry.GetCounter("other_total", "T.", {{"a", "1"}, {"a", "2"}}),
+      "given twice");
 }
 
 }  // namespace
