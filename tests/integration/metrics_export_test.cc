@@ -84,6 +84,33 @@ TEST(ServerMetrics, ConnectionsBytesAndClosesByReasonMove) {
   EXPECT_EQ(Value(registry, "eddy_connections_accepted_total"), -1);
 }
 
+TEST(ServerMetrics, ReadBudgetExhaustionsAndRefusalsAtTheCapAreCounted) {
+  MetricsRegistry registry(1);
+  ServerOptions options = LoopbackServerOptions(1);
+  options.metrics = &registry;
+  options.max_connections = 1;
+  options.connection.read_budget = 64;
+  Server server(options, MakeEchoFactory());
+  ASSERT_TRUE(server.Start().ok());
+
+  absl::StatusOr<TestClient> first = TestClient::Connect(server.port());
+  ASSERT_TRUE(first.ok()) << first.status();
+  // More than one read budget in one go: the worker stops reading at 64
+  // bytes at least once and comes back for the rest.
+  const std::string message(64 * 1024, 'x');
+  ASSERT_TRUE(first->SendAll(message).ok());
+  ASSERT_TRUE(first->ReceiveExactly(message.size()).ok());
+  EXPECT_GE(Value(registry, "eddy_read_budget_exhausted_total"), 1);
+
+  // The cap is one connection: a second is closed at once, and counted.
+  absl::StatusOr<TestClient> second = TestClient::Connect(server.port());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->WaitForClose());
+  EXPECT_TRUE(Eventually(
+      [&] { return Value(registry, "eddy_connections_refused_total") == 1; }));
+  EXPECT_EQ(Value(registry, "eddy_connections_accepted_total"), 1);
+}
+
 TEST(ServerMetrics, RegistryWithTooFewWritersIsRefused) {
   MetricsRegistry registry(1);
   ServerOptions options = LoopbackServerOptions(2);
