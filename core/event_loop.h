@@ -154,6 +154,7 @@ class EventLoop {
 
   // Loop statistics; loop thread only.
   uint64_t iterations() const { return iterations_; }
+  size_t timer_count() const { return timers_.size(); }
   uint64_t wakeup_writes() const {
     return wakeup_writes_.load(std::memory_order_relaxed);
   }

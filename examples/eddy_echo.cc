@@ -10,6 +10,7 @@
 #include "eddy/net/echo.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/metrics_listener.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
 
@@ -21,6 +22,9 @@ ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(300),
           "close connections idle this long (inf: never)");
 ABSL_FLAG(size_t, max_connections, 100000, "connections open at once");
 ABSL_FLAG(bool, pin, false, "pin worker i to CPU i");
+ABSL_FLAG(int32_t, metrics_port, -1,
+          "serve Prometheus metrics on this port at /metrics (-1: off; 0 "
+          "picks a free one)");
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "TCP echo server built on eddy");
@@ -33,6 +37,13 @@ int main(int argc, char** argv) {
   options.pin_workers = absl::GetFlag(FLAGS_pin);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.connection.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  absl::StatusOr<eddy::ProgramMetrics> metrics = eddy::SetUpProgramMetrics(
+      "eddy-echo", options, absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    std::fprintf(stderr, "eddy-echo: %s\n",
+                 metrics.status().ToString().c_str());
+    return 1;
+  }
   eddy::Server server(options, eddy::MakeEchoFactory());
   return eddy::ServeUntilSignal(server, "eddy-echo");
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "eddy/http/http_date.h"
 #include "eddy/http/internal/http_connection_handler.h"
+#include "eddy/http/internal/http_metrics.h"
 
 namespace eddy::http {
 namespace {
@@ -27,6 +28,9 @@ bool StatusHasNoBody(int status) {
 HttpProtocol::HttpProtocol(std::shared_ptr<const Router> router,
                            HttpOptions options)
     : router_(std::move(router)), options_(std::move(options)) {
+  if (options_.metrics != nullptr) {
+    metrics_ = std::make_unique<HttpMetrics>(*options_.metrics, *router_);
+  }
   const std::string body = "503 Service Unavailable: too many connections\n";
   overload_response_ = absl::StrCat(
       "HTTP/1.1 503 Service Unavailable\r\nServer: ", options_.server_name,
@@ -34,8 +38,11 @@ HttpProtocol::HttpProtocol(std::shared_ptr<const Router> router,
       "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n", body);
 }
 
+HttpProtocol::~HttpProtocol() = default;
+
 std::unique_ptr<Handler> HttpProtocol::NewHandler(Connection& /*conn*/) {
-  return std::make_unique<HttpConnectionHandler>(*router_, options_);
+  return std::make_unique<HttpConnectionHandler>(*router_, options_,
+                                                 metrics_.get());
 }
 
 absl::string_view HttpProtocol::OverloadResponse() const {
@@ -46,6 +53,11 @@ struct HttpConnectionHandler::RequestState {
   RequestParser parser;
   Response response;
   std::string request_line;
+  // The request being answered, for the metrics.
+  const HttpMetrics::RouteSeries* metrics_route = nullptr;
+  size_t metrics_method = 0;
+  bool metrics_timed = false;
+  HttpMetrics::Clock::time_point dispatched;
 };
 
 namespace {
@@ -81,8 +93,9 @@ void HttpConnectionHandler::RequestStateDeleter::operator()(
 }
 
 HttpConnectionHandler::HttpConnectionHandler(const Router& router,
-                                             const HttpOptions& options)
-    : router_(router), options_(options) {}
+                                             const HttpOptions& options,
+                                             const HttpMetrics* metrics)
+    : router_(router), options_(options), metrics_(metrics) {}
 
 HttpConnectionHandler::~HttpConnectionHandler() {
   // Responders still out there deliver to nothing from now on.
@@ -97,8 +110,8 @@ void HttpConnectionHandler::AcquireState() {
   if (state_ != nullptr) return;
   RequestStatePool& pool = ThreadStatePool();
   if (pool.free.empty()) {
-    state_.reset(
-        new RequestState{RequestParser(options_.limits), Response(), {}});
+    state_.reset(new RequestState{
+        RequestParser(options_.limits), Response(), {}, nullptr, 0, false, {}});
   } else {
     state_.reset(pool.free.back().release());
     pool.free.pop_back();
@@ -129,6 +142,7 @@ void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
 }
 
 void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
+  const HttpMetrics::Burst burst(metrics_);
   if (!input.empty()) AcquireState();
   while (!conn.closing() && !awaiting_async_ && !input.empty()) {
     // A client that pipelines without reading its responses: stop here and
@@ -202,6 +216,7 @@ bool HttpConnectionHandler::ChooseBodyDelivery(RequestParser& parser) {
   }
   body_sink_ = match.route->stream_handler(head);
   if (body_sink_ == nullptr) return false;
+  StartMeasuring(match.route, /*parsed=*/true, head.method());
   parser.StreamBody();
   return true;
 }
@@ -243,6 +258,7 @@ void HttpConnectionHandler::Dispatch(Connection& conn, const Request& request) {
   Response& response = state_->response;
   response.Reset();
   const Router::Match match = router_.Find(request.method(), request.path());
+  StartMeasuring(match.route, /*parsed=*/true, request.method());
   if (match.route == nullptr) {
     response.set_status(match.status);
     if (match.status == 405) response.AddHeader("Allow", match.allow);
@@ -293,6 +309,7 @@ void HttpConnectionHandler::RespondError(Connection& conn, int status,
   head_only_ = false;
   AcquireState();
   if (options_.access_log != nullptr) state_->request_line = "-";
+  StartMeasuring(nullptr, /*parsed=*/false, {});
   Response& response = state_->response;
   response.Reset();
   response.set_status(status);
@@ -354,7 +371,26 @@ void HttpConnectionHandler::FinishResponse(Connection& conn,
         state_ != nullptr ? absl::string_view(state_->request_line) : "-",
         response.status(), head_only_ ? 0 : response.content_length());
   }
+  if (metrics_ != nullptr && state_ != nullptr &&
+      state_->metrics_route != nullptr) {
+    metrics_->Finish(conn.worker_index(), *state_->metrics_route,
+                     state_->metrics_method, response.status(),
+                     state_->metrics_timed, state_->dispatched);
+    state_->metrics_route = nullptr;
+  }
   if (!keep_alive_) conn.Close();
+}
+
+void HttpConnectionHandler::StartMeasuring(const Router::Route* route,
+                                           bool parsed,
+                                           absl::string_view method) {
+  if (metrics_ == nullptr) return;
+  const HttpMetrics::RouteSeries* series =
+      parsed ? metrics_->ForRoute(route) : metrics_->for_errors();
+  state_->metrics_route = series;
+  state_->metrics_method = HttpMetrics::MethodIndex(*series, method);
+  state_->metrics_timed = parsed;
+  if (parsed) state_->dispatched = HttpMetrics::Now();
 }
 
 void HttpConnectionHandler::OnDrained(Connection& conn) {

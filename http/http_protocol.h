@@ -6,12 +6,15 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "eddy/core/metrics.h"
 #include "eddy/http/access_log.h"
 #include "eddy/http/parser.h"
 #include "eddy/http/router.h"
 #include "eddy/net/protocol.h"
 
 namespace eddy::http {
+
+class HttpMetrics;
 
 struct HttpOptions {
   // Request line, header and body limits (414, 431, 413).
@@ -41,6 +44,11 @@ struct HttpOptions {
   size_t max_buffered_request_bytes = 64 * 1024 * 1024;
   // Common Log Format lines, if set.
   std::shared_ptr<AccessLog> access_log;
+  // Where requests are counted (by method, route pattern and status class),
+  // timed (per route) and errors counted (by status), if set: see
+  // docs/guide.md, "Metrics". It must outlive the protocol; worker i records
+  // as writer i.
+  MetricsRegistry* metrics = nullptr;
 };
 
 // HttpProtocol is the ProtocolFactory of eddy's HTTP/1.x server: HTTP/1.0
@@ -58,6 +66,7 @@ struct HttpOptions {
 class HttpProtocol final : public ProtocolFactory {
  public:
   HttpProtocol(std::shared_ptr<const Router> router, HttpOptions options);
+  ~HttpProtocol() override;
 
   std::unique_ptr<Handler> NewHandler(Connection& conn) override;
   absl::string_view OverloadResponse() const override;
@@ -65,6 +74,7 @@ class HttpProtocol final : public ProtocolFactory {
  private:
   std::shared_ptr<const Router> router_;
   HttpOptions options_;
+  std::unique_ptr<HttpMetrics> metrics_;  // null: options_.metrics unset
   std::string overload_response_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace eddy::http {
@@ -19,7 +20,8 @@ Router::Route* Router::RouteFor(Entry& entry, absl::string_view method) {
   for (Route& route : entry.routes) {
     if (route.method == method) return &route;
   }
-  entry.routes.push_back(Route{std::string(method), nullptr, nullptr, nullptr});
+  entry.routes.push_back(
+      Route{std::string(method), nullptr, nullptr, nullptr, route_count_++});
   return &entry.routes.back();
 }
 
@@ -29,7 +31,7 @@ Router::Route& Router::ExactRoute(absl::string_view method,
   entry.path = std::string(path);
   Route* route = RouteFor(entry, method);
   // A path and method has one handler, of one kind: the last one given.
-  *route = Route{std::string(method), nullptr, nullptr, nullptr};
+  *route = Route{std::string(method), nullptr, nullptr, nullptr, route->index};
   methods_[method] = true;
   return *route;
 }
@@ -101,6 +103,17 @@ Router::Match Router::MatchEntry(const Entry& entry,
   match.status = 405;
   match.allow = absl::StrJoin(allowed, ", ");
   return match;
+}
+
+void Router::ForEachRoute(
+    absl::FunctionRef<void(absl::string_view, const Route&)> fn) const {
+  for (const auto& [path, entry] : exact_) {
+    for (const Route& route : entry.routes) fn(path, route);
+  }
+  for (const Entry& entry : prefixes_) {
+    const std::string pattern = absl::StrCat(entry.path, "*");
+    for (const Route& route : entry.routes) fn(pattern, route);
+  }
 }
 
 Router::Match Router::Find(absl::string_view method,

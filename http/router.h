@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "eddy/http/body_sink.h"
 #include "eddy/http/request.h"
@@ -44,6 +45,9 @@ class Router {
     Handler handler;
     AsyncHandler async_handler;
     StreamHandler stream_handler;
+    // 0..route_count()-1, fixed when the route is first made: per-route
+    // data (metrics) is an array lookup away.
+    size_t index = 0;
   };
 
   struct Match {
@@ -65,6 +69,13 @@ class Router {
   // Whether some route streams its body: only then must the protocol look a
   // route up before the body arrives.
   bool has_stream_routes() const { return has_stream_routes_; }
+  size_t route_count() const { return route_count_; }
+  // Calls `fn(pattern, route)` for every route: the pattern is the exact
+  // path, or the prefix followed by "*". Metrics label requests with it, so
+  // that their series stay as few as the routes.
+  void ForEachRoute(
+      absl::FunctionRef<void(absl::string_view pattern, const Route& route)> fn)
+      const;
 
  private:
   struct Entry {
@@ -72,7 +83,7 @@ class Router {
     std::vector<Route> routes;
   };
 
-  static Route* RouteFor(Entry& entry, absl::string_view method);
+  Route* RouteFor(Entry& entry, absl::string_view method);
   // The exact route for `method` and `path`, emptied for a new handler.
   Route& ExactRoute(absl::string_view method, absl::string_view path);
   static const Route* Select(const Entry& entry, absl::string_view method);
@@ -82,6 +93,7 @@ class Router {
   std::vector<Entry> prefixes_;                     // longest first
   absl::flat_hash_map<std::string, bool> methods_;  // methods some route uses
   bool has_stream_routes_ = false;
+  size_t route_count_ = 0;
 };
 
 // Whether `method` is one HTTP defines (RFC 9110 9.3, and PATCH).

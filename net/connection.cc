@@ -336,6 +336,7 @@ void Connection::ReadInput(uint32_t events) {
     if (budget == 0) {
       // Fairness: leave the rest for the next iteration. No edge will come
       // for bytes already waiting, hence the ready list.
+      worker_->CountReadBudgetExhausted();
       Set(kReadPending);
       loop_->MarkReady(this);
       return;
@@ -548,7 +549,7 @@ void Connection::CloseNow(CloseReason reason) {
   if (handler_ != nullptr) handler_->OnClose(*this, reason);
   fd_.reset();
   output_.Clear();
-  worker_->Release(this);
+  worker_->Release(this, reason);
 }
 
 }  // namespace eddy

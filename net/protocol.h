@@ -1,6 +1,7 @@
 #ifndef EDDY_NET_PROTOCOL_H_
 #define EDDY_NET_PROTOCOL_H_
 
+#include <cstddef>
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
@@ -22,6 +23,9 @@ enum class CloseReason {
   kWriteTimeout,    // output could not be flushed within the write timeout
   kServerStopping,  // the server's shutdown deadline passed
 };
+// How many CloseReasons there are, e.g. to count closes by reason.
+inline constexpr size_t kCloseReasonCount =
+    static_cast<size_t>(CloseReason::kServerStopping) + 1;
 
 absl::string_view CloseReasonName(CloseReason reason);
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "eddy/core/log.h"
 #include "eddy/net/internal/acceptor.h"
+#include "eddy/net/internal/server_metrics.h"
 #include "eddy/net/internal/socket.h"
 
 namespace eddy {
@@ -103,6 +104,14 @@ absl::Status Server::Start() {
   local_address_ = *local;
 
   if (absl::Status s = group_.Start(); !s.ok()) return s;
+  if (options_.metrics != nullptr &&
+      options_.metrics->writers() < group_.size()) {
+    group_.Stop();
+    return absl::InvalidArgumentError(
+        absl::StrCat("the metrics registry has ", options_.metrics->writers(),
+                     " writers for ", group_.size(),
+                     " workers; make it with MetricsRegistry(workers)"));
+  }
   Acceptor::Options acceptor_options;
   acceptor_options.max_connections = options_.max_connections;
   acceptor_options.batch_scheduling = options_.acceptor_batch_scheduling;
@@ -125,10 +134,16 @@ absl::Status Server::Start() {
     event.message = message;
     Log(event);
   }
+  if (options_.metrics != nullptr) {
+    metrics_ =
+        std::make_unique<ServerMetrics>(*this, *acceptor_, *options_.metrics);
+  }
   return absl::OkStatus();
 }
 
 void Server::Stop() {
+  // No scrape reads the acceptor or the workers once they begin to stop.
+  metrics_.reset();
   if (acceptor_ != nullptr) acceptor_->Stop();
   group_.Stop();
   if (!running_) return;

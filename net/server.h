@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "eddy/core/metrics.h"
 #include "eddy/net/address.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
@@ -16,6 +17,7 @@
 namespace eddy {
 
 class Acceptor;
+class ServerMetrics;
 
 // What the acceptor counted; Server::acceptor_stats().
 struct AcceptorStats {
@@ -55,6 +57,11 @@ struct ServerOptions : WorkerGroupOptions {
   // per short-lived connection (docs/performance.md); turn it off to accept
   // with the lowest latency on a loaded CPU instead.
   bool acceptor_batch_scheduling = true;
+  // Where the server exports its series (connections, bytes, loops, the
+  // accept queue: docs/guide.md, "Metrics"), if set. It must outlive the
+  // Server and have a writer per worker (writers() >= workers); worker i
+  // writes as writer i.
+  MetricsRegistry* metrics = nullptr;
 };
 
 // Server is the multi-reactor TCP server: a WorkerGroup (N worker threads,
@@ -106,6 +113,7 @@ class Server {
   std::unique_ptr<Acceptor> acceptor_;
   // Between a successful Start and the Stop after it.
   bool running_ = false;
+  std::unique_ptr<ServerMetrics> metrics_;
 };
 
 }  // namespace eddy

@@ -47,6 +47,11 @@ WorkerStats Worker::stats() const {
   stats.bytes_in = bytes_in_.value();
   stats.bytes_out = bytes_out_.value();
   stats.writes = writes_.value();
+  for (size_t i = 0; i < kCloseReasonCount; ++i) {
+    stats.closed_by_reason[i] = closed_by_reason_[i].value();
+  }
+  stats.read_budget_exhausted = read_budget_exhausted_.value();
+  stats.inbox_depth = inbox_->depth();
   return stats;
 }
 
@@ -160,8 +165,9 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
   return absl::OkStatus();
 }
 
-void Worker::Release(Connection* conn) {
+void Worker::Release(Connection* conn, CloseReason reason) {
   closed_.Add();
+  closed_by_reason_[static_cast<size_t>(reason)].Add();
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   ReleaseSlot(conn);
 }

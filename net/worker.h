@@ -36,6 +36,13 @@ struct WorkerStats {
   // Write system calls (sendmsg, sendfile) made for the connections' output:
   // with bytes_out and the request count, the cost of one write per burst.
   uint64_t writes = 0;
+  // Connections closed, by CloseReason (indexed by its value).
+  uint64_t closed_by_reason[kCloseReasonCount] = {};
+  // Reads that stopped at ConnectionOptions::read_budget with bytes left,
+  // for fairness: a sign of a connection that floods its worker.
+  uint64_t read_budget_exhausted = 0;
+  // Handed-off fds the worker has not opened yet.
+  uint64_t inbox_depth = 0;
 };
 
 // Worker is the net-layer side of one worker thread of a WorkerGroup: it
@@ -136,8 +143,10 @@ class Worker final : private WorkSource {
   void CountBytesIn(size_t n) { bytes_in_.Add(n); }
   void CountBytesOut(size_t n) { bytes_out_.Add(n); }
   void CountWrites(size_t n) { writes_.Add(n); }
-  // A connection closed (after OnClose): count it and free its slot.
-  void Release(Connection* conn);
+  void CountReadBudgetExhausted() { read_budget_exhausted_.Add(); }
+  // A connection closed (after OnClose) for `reason`: count it and free its
+  // slot.
+  void Release(Connection* conn, CloseReason reason);
   // Frees the slot of `conn` once this loop iteration is over.
   void ReleaseSlot(Connection* conn);
   template <typename Fn>
@@ -165,6 +174,8 @@ class Worker final : private WorkSource {
   SingleWriterCounter bytes_in_;
   SingleWriterCounter bytes_out_;
   SingleWriterCounter writes_;
+  SingleWriterCounter closed_by_reason_[kCloseReasonCount];
+  SingleWriterCounter read_budget_exhausted_;
 };
 
 }  // namespace eddy

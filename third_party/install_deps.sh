@@ -8,6 +8,7 @@
 #   third_party/install_deps.sh --fuzz     also clang's sanitizer/libFuzzer runtime
 #   third_party/install_deps.sh --clients  also the real HTTP clients the tests drive
 #   third_party/install_deps.sh --browser  also headless Chromium for the page test
+#   third_party/install_deps.sh --observe  also Prometheus (and promtool) for the metrics tests
 set -euo pipefail
 
 packages=(
@@ -21,7 +22,8 @@ for arg in "$@"; do
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --clients) packages+=(apache2-utils wrk redis-tools python3) ;;
     --browser) packages+=(chromium) ;;
-    *) echo "install_deps.sh: unknown option '$arg' (use --bench, --fuzz, --clients, --browser)" >&2; exit 2 ;;
+    --observe) packages+=(prometheus) ;;
+    *) echo "install_deps.sh: unknown option '$arg' (use --bench, --fuzz, --clients, --browser, --observe)" >&2; exit 2 ;;
   esac
 done
 

@@ -14,7 +14,8 @@
 #
 #   bench/peers/run_peers.sh [--install] [--duration 10] [--connections 64]
 #                            [--workers 1] [--servers "eddy nginx h2o lighttpd"]
-#                            (also: nginx-deferred, nginx with "listen ... deferred";
+#                            (also: eddy-nometrics, eddy-httpd --metrics=false;
+#                            nginx-deferred, nginx with "listen ... deferred";
 #                            nginx-sendfile, nginx with "sendfile on")
 #                            [--loads "keepalive close pipeline16 body64k body1m"]
 #                            [--build DIR]
@@ -78,9 +79,13 @@ printf 'init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.for
 start_server() {
   local name=$1 port=$2
   case "$name" in
-    eddy)
+    eddy | eddy-nometrics)
+      # eddy-nometrics: the same build with request counting, latency
+      # histograms and the server's series off, to measure what they cost.
+      local metrics=true
+      [[ $name == eddy-nometrics ]] && metrics=false
       $server_cpu "$build/bin/eddy-httpd" --port "$port" --bind 127.0.0.1 \
-        --workers "$workers" >"$work/eddy.log" 2>&1 &
+        --workers "$workers" --metrics="$metrics" >"$work/$name.log" 2>&1 &
       echo "$! $port /" ;;
     nginx | nginx-deferred | nginx-sendfile)
       # nginx-deferred: the same with "listen ... deferred" (TCP_DEFER_ACCEPT,

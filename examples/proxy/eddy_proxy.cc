@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/metrics_listener.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
 #include "examples/proxy/tcp_proxy.h"
@@ -17,6 +18,9 @@ ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 ABSL_FLAG(std::string, upstream, "127.0.0.1:9000", "host:port to forward to");
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
           "give up on an upstream connect after this long");
+ABSL_FLAG(int32_t, metrics_port, -1,
+          "serve Prometheus metrics on this port at /metrics (-1: off; 0 "
+          "picks a free one)");
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "a TCP proxy on eddy");
@@ -34,6 +38,13 @@ int main(int argc, char** argv) {
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);
   options.workers = absl::GetFlag(FLAGS_workers);
+  absl::StatusOr<eddy::ProgramMetrics> metrics = eddy::SetUpProgramMetrics(
+      "eddy-proxy", options, absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    std::fprintf(stderr, "eddy-proxy: %s\n",
+                 metrics.status().ToString().c_str());
+    return 1;
+  }
   eddy::Server server(options,
                       eddy::proxy::MakeTcpProxyFactory(*upstream, connect));
   return eddy::ServeUntilSignal(server, "eddy-proxy");

@@ -2,11 +2,13 @@
 //
 //   eddy-redis --port 6380 --workers 2
 //   redis-cli -p 6380 set greeting hello
+#include <cstdio>
 #include <memory>
 
 #include "absl/flags/flag.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/metrics_listener.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
 #include "examples/redis/redis_protocol.h"
@@ -15,6 +17,9 @@ ABSL_FLAG(uint16_t, port, 6380, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
 ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 ABSL_FLAG(size_t, max_connections, 10000, "connections open at once");
+ABSL_FLAG(int32_t, metrics_port, -1,
+          "serve Prometheus metrics on this port at /metrics (-1: off; 0 "
+          "picks a free one)");
 
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "a Redis-protocol server on eddy");
@@ -24,6 +29,13 @@ int main(int argc, char** argv) {
   options.bind_address = absl::GetFlag(FLAGS_bind);
   options.workers = absl::GetFlag(FLAGS_workers);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
+  absl::StatusOr<eddy::ProgramMetrics> metrics = eddy::SetUpProgramMetrics(
+      "eddy-redis", options, absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    std::fprintf(stderr, "eddy-redis: %s\n",
+                 metrics.status().ToString().c_str());
+    return 1;
+  }
   eddy::Server server(options, eddy::redis::MakeRedisFactory(
                                    std::make_shared<eddy::redis::Store>()));
   return eddy::ServeUntilSignal(server, "eddy-redis");

@@ -22,7 +22,9 @@ namespace eddy::http {
 // functions run on the connection's loop thread.
 class HttpConnectionHandler final : public Handler {
  public:
-  HttpConnectionHandler(const Router& router, const HttpOptions& options);
+  // `metrics` null: nothing is recorded.
+  HttpConnectionHandler(const Router& router, const HttpOptions& options,
+                        const HttpMetrics* metrics);
   ~HttpConnectionHandler() override;
 
   void OnOpen(Connection& conn) override;
@@ -59,6 +61,10 @@ class HttpConnectionHandler final : public Handler {
   void RespondError(Connection& conn, int status, absl::string_view detail);
   void WriteResponse(Connection& conn, Response& response);
   void FinishResponse(Connection& conn, const Response& response);
+  // Notes the request being answered for the metrics: its route's series
+  // (null: no route, or a request that never parsed) and method.
+  void StartMeasuring(const Router::Route* route, bool parsed,
+                      absl::string_view method);
   void AcquireState();
   // Arms, moves or cancels the 408 timer for the request being received.
   void UpdateRequestTimer(Connection& conn, bool receiving);
@@ -75,6 +81,7 @@ class HttpConnectionHandler final : public Handler {
 
   const Router& router_;
   const HttpOptions& options_;
+  const HttpMetrics* const metrics_;
   std::unique_ptr<RequestState, RequestStateDeleter> state_;
   // Shared with this handler's Responders; cleared when it is destroyed.
   // Made on the first asynchronous request only.

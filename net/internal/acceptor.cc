@@ -1,6 +1,8 @@
 #include "eddy/net/internal/acceptor.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -81,6 +83,16 @@ AcceptorStats Acceptor::stats() const {
   stats.dropped_no_fd = dropped_no_fd_.value();
   stats.accept_errors = accept_errors_.value();
   return stats;
+}
+
+uint32_t Acceptor::accept_queue_length() const {
+  tcp_info info{};
+  socklen_t size = sizeof(info);
+  if (::getsockopt(listen_fd_.get(), IPPROTO_TCP, TCP_INFO, &info, &size) !=
+      0) {
+    return 0;
+  }
+  return info.tcpi_unacked;
 }
 
 void Acceptor::HandleIo(uint32_t /*events*/) { AcceptAll(); }

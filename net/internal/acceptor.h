@@ -59,6 +59,10 @@ class Acceptor final : public IoHandler {
   void Stop();
 
   AcceptorStats stats() const;
+  // Connections waiting in the listener's accept queue now (TCP_INFO's
+  // tcpi_unacked on a listening socket), 0 if the kernel would not say.
+  // Any thread until Stop.
+  uint32_t accept_queue_length() const;
 
   void HandleIo(uint32_t events) override;
   void HandleReady() override;

@@ -3,8 +3,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include "boost/lockfree/spsc_queue.hpp"
+#include "eddy/core/single_writer_counter.h"
 
 namespace eddy {
 
@@ -22,6 +24,7 @@ class WorkerInbox {
   // Producer: false when full (the caller keeps the fd).
   bool Push(int fd) {
     if (!queue_.push(fd)) return false;
+    pushed_.Add();
     pending_.store(true, std::memory_order_seq_cst);
     return true;
   }
@@ -34,12 +37,27 @@ class WorkerInbox {
   template <typename Fn>
   void Drain(Fn&& fn) {
     pending_.store(false, std::memory_order_seq_cst);
-    queue_.consume_all(fn);
+    // Counted before `fn` opens the connection: a scrape served by that
+    // connection must not find it still queued.
+    queue_.consume_all([this, &fn](int fd) {
+      popped_.Add();
+      fn(fd);
+    });
+  }
+
+  // Any thread: fds queued now, about (the two sides count separately, so
+  // a reading may be one burst behind).
+  uint64_t depth() const {
+    const uint64_t popped = popped_.value();
+    const uint64_t pushed = pushed_.value();
+    return pushed > popped ? pushed - popped : 0;
   }
 
  private:
   boost::lockfree::spsc_queue<int> queue_;
   std::atomic<bool> pending_{false};
+  SingleWriterCounter pushed_;  // written by the producer
+  SingleWriterCounter popped_;  // written by the consumer
 };
 
 }  // namespace eddy

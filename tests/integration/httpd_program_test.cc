@@ -140,8 +140,14 @@ TEST_F(HttpdProgramTest, CurlHttp10And11GetPostAndStatic) {
   CommandResult health = RunCommand("curl -sS " + httpd_->url("/healthz"));
   EXPECT_EQ(health.output, "ok\n");
   CommandResult metrics = RunCommand("curl -sS " + httpd_->url("/metrics"));
+  EXPECT_TRUE(
+      absl::StrContains(metrics.output, "\neddy_connections_accepted_total "))
+      << metrics.output;
+  // The two GETs of "/" above, by route pattern and status class.
   EXPECT_TRUE(absl::StrContains(
-      metrics.output, "eddy_connections_accepted_total{worker=\"0\"}"))
+      metrics.output,
+      "eddy_http_requests_total{method=\"GET\",route=\"/\",status=\"2xx\"} "
+      "2\n"))
       << metrics.output;
   // Two requests on one connection: curl reuses it (keep-alive).
   CommandResult reuse =

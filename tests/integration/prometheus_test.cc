@@ -1,0 +1,213 @@
+// The shipped programs' metrics as Prometheus itself reads them: promtool
+// checks every program's exposition, and a real Prometheus server scrapes
+// eddy-httpd and answers a query for its request counter. Each test skips
+// (with the reason) when Debian's prometheus package is missing;
+// third_party/install_deps.sh --observe installs it.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/support/run_command.h"
+#include "tests/support/server_testing.h"
+
+namespace eddy {
+namespace {
+
+using ::eddy::testing::CommandResult;
+using ::eddy::testing::HaveTool;
+using ::eddy::testing::RunCommand;
+
+// A child process whose stdout is read line by line; SIGTERM on Stop (and
+// SIGKILL after a deadline).
+class ChildProcess {
+ public:
+  // `stderr_path` empty: stderr is inherited.
+  ChildProcess(std::vector<std::string> argv, const std::string& stderr_path) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::close(out[0]);
+      ::close(out[1]);
+      if (!stderr_path.empty()) {
+        std::FILE* err = std::fopen(stderr_path.c_str(), "w");
+        if (err != nullptr) ::dup2(::fileno(err), STDERR_FILENO);
+      }
+      std::vector<char*> args;
+      for (std::string& arg : argv) args.push_back(arg.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    stdout_ = ::fdopen(out[0], "r");
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  ~ChildProcess() {
+    Stop();
+    if (stdout_ != nullptr) std::fclose(stdout_);
+  }
+
+  // The first line that contains `needle` among the next `max_lines` lines
+  // (empty if the output ends first). The program prints its start lines at
+  // once, so this is bounded by its start.
+  std::string LineWith(const std::string& needle, int max_lines = 8) {
+    char line[512];
+    for (int i = 0; i < max_lines && stdout_ != nullptr; ++i) {
+      if (std::fgets(line, sizeof(line), stdout_) == nullptr) break;
+      if (absl::StrContains(line, needle)) return line;
+    }
+    return "";
+  }
+
+  // SIGTERM, then the exit status (-1 if it had to be killed).
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (absl::Now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return -1;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::FILE* stdout_ = nullptr;
+};
+
+// "http://127.0.0.1:PORT/metrics" out of a start line, or "".
+std::string MetricsUrl(const std::string& line) {
+  const size_t start = line.find("http://");
+  if (start == std::string::npos) return "";
+  const size_t end = line.find_first_of(" /", start + 7);
+  return absl::StrCat(line.substr(start, end - start), "/metrics");
+}
+
+std::string HostPort(const std::string& url) {
+  const std::string rest = url.substr(7);
+  return rest.substr(0, rest.find('/'));
+}
+
+// Runs promtool check metrics on what `url` serves.
+CommandResult CheckMetrics(const std::string& url) {
+  return RunCommand(absl::StrCat("curl -sf --max-time 30 '", url,
+                                 "' > /dev/null && curl -sf --max-time 30 '",
+                                 url, "' | promtool check metrics"),
+                    absl::Seconds(90));
+}
+
+struct Program {
+  const char* path;
+  std::vector<std::string> args;
+  const char* start_line;  // the line with the metrics URL
+};
+
+TEST(Promtool, EveryShippedProgramsMetricsPass) {
+  if (!HaveTool("promtool")) GTEST_SKIP() << "promtool not installed";
+  if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
+  const std::vector<Program> programs = {
+      {EDDY_HTTPD_PATH, {}, "listening on http://"},
+      {EDDY_ECHO_PATH, {"--metrics_port=0"}, "metrics on http://"},
+      {EDDY_REDIS_PATH, {"--metrics_port=0"}, "metrics on http://"},
+      {EDDY_PROXY_PATH, {"--metrics_port=0"}, "metrics on http://"},
+  };
+  for (const Program& program : programs) {
+    SCOPED_TRACE(program.path);
+    std::vector<std::string> argv = {program.path, "--port=0",
+                                     "--bind=127.0.0.1", "--workers=2"};
+    argv.insert(argv.end(), program.args.begin(), program.args.end());
+    ChildProcess child(argv, "");
+    const std::string url = MetricsUrl(child.LineWith(program.start_line));
+    ASSERT_FALSE(url.empty()) << "no start line with the metrics address";
+    // A request first, so that the HTTP series hold values, not just zeros.
+    (void)RunCommand(
+        absl::StrCat("curl -s --max-time 30 -o /dev/null '", url, "'"));
+    const CommandResult check = CheckMetrics(url);
+    EXPECT_EQ(check.exit_code, 0) << check.output;
+    EXPECT_EQ(child.Stop(), 0);
+  }
+}
+
+TEST(Prometheus, ScrapesEddyHttpdAndAnswersAQueryForItsRequestCounter) {
+  if (!HaveTool("prometheus")) GTEST_SKIP() << "prometheus not installed";
+  if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
+  const std::string dir =
+      absl::StrCat(::testing::TempDir(), "/eddy-prometheus-", ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  ChildProcess httpd(
+      {EDDY_HTTPD_PATH, "--port=0", "--bind=127.0.0.1", "--workers=2"}, "");
+  const std::string metrics_url =
+      MetricsUrl(httpd.LineWith("listening on http://"));
+  ASSERT_FALSE(metrics_url.empty());
+  const std::string httpd_address = HostPort(metrics_url);
+  for (int i = 0; i < 3; ++i) {
+    (void)RunCommand(absl::StrCat("curl -s --max-time 30 -o /dev/null http://",
+                                  httpd_address, "/"));
+  }
+
+  {
+    std::ofstream config(dir + "/prometheus.yml");
+    config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+           << "scrape_configs:\n  - job_name: eddy\n    static_configs:\n"
+           << "      - targets: ['" << httpd_address << "']\n";
+  }
+  const std::string web_address = testing::UnusedLoopbackAddress().ToString();
+  ASSERT_FALSE(web_address.empty());
+  ChildProcess prometheus(
+      {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+       "--storage.tsdb.path=" + dir + "/data",
+       "--web.listen-address=" + web_address},
+      dir + "/prometheus.log");
+
+  // Prometheus starts, scrapes every second, and the counter of "/" reaches
+  // the three requests; the deadline is generous for a busy machine.
+  const std::string query = absl::StrCat(
+      "curl -s --max-time 10 'http://", web_address,
+      "/api/v1/query?query=sum(eddy_http_requests_total%7Broute=%22/%22%7D)'");
+  std::string answer;
+  const bool answered = testing::Eventually(
+      [&] {
+        answer = RunCommand(query, absl::Seconds(30)).output;
+        if (absl::StrContains(answer, "\"3\"]")) return true;
+        absl::SleepFor(absl::Milliseconds(500));
+        return false;
+      },
+      absl::Seconds(120));
+  std::ifstream log(dir + "/prometheus.log");
+  std::string log_text((std::istreambuf_iterator<char>(log)),
+                       std::istreambuf_iterator<char>());
+  EXPECT_TRUE(answered) << "last answer: " << answer << "\nprometheus log:\n"
+                        << log_text;
+  EXPECT_TRUE(absl::StrContains(answer, "\"status\":\"success\""));
+  prometheus.Stop();
+  EXPECT_EQ(httpd.Stop(), 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace eddy
