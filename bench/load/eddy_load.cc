@@ -24,6 +24,7 @@
 #include "eddy/net/address.h"
 #include "eddy/net/internal/socket.h"
 #include "examples/program_flags.h"
+#include "examples/program_logs.h"
 
 ABSL_FLAG(std::string, mode, "http",
           "http (HTTP/1.1 keep-alive, one request in flight per connection), "
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
       argc, argv,
       "HTTP and echo load generator built on eddy's event loop.\n"
       "  eddy-load --mode http --port 8080 --connections 64 --duration 10s");
+  eddy::ApplyLogFlags();
   // A server that resets a connection must cost an error count, not the
   // process; every send also passes MSG_NOSIGNAL.
   ::signal(SIGPIPE, SIG_IGN);
