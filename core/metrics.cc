@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 
@@ -114,7 +115,7 @@ metrics_internal::Series& MetricsRegistry::FindOrAddSeries(
 Counter MetricsRegistry::GetCounter(absl::string_view name,
                                     absl::string_view help,
                                     const MetricLabels& labels) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   metrics_internal::Series& series =
       FindOrAddSeries(MetricType::kCounter, name, help, labels, {});
   if (series.callback != nullptr) {
@@ -128,7 +129,7 @@ Counter MetricsRegistry::GetCounter(absl::string_view name,
 
 Gauge MetricsRegistry::GetGauge(absl::string_view name, absl::string_view help,
                                 const MetricLabels& labels) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   metrics_internal::Series& series =
       FindOrAddSeries(MetricType::kGauge, name, help, labels, {});
   if (series.callback != nullptr) {
@@ -148,7 +149,7 @@ Histogram MetricsRegistry::GetHistogram(absl::string_view name,
       std::adjacent_find(bounds.begin(), bounds.end()) != bounds.end()) {
     Misuse(absl::StrCat("'", name, "' needs strictly increasing bounds"));
   }
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   metrics_internal::Series& series =
       FindOrAddSeries(MetricType::kHistogram, name, help, labels, bounds);
   if (series.histogram.empty()) {
@@ -166,7 +167,7 @@ MetricsCallback MetricsRegistry::AddCallback(
   if (type == MetricType::kHistogram) {
     Misuse(absl::StrCat("'", name, "': a callback is a counter or a gauge"));
   }
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   metrics_internal::Series& series =
       FindOrAddSeries(type, name, help, labels, {});
   if (series.cells != nullptr || series.callback != nullptr) {
@@ -177,7 +178,7 @@ MetricsCallback MetricsRegistry::AddCallback(
 }
 
 void MetricsRegistry::RemoveSeries(metrics_internal::Series* series) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = families_.begin(); it != families_.end(); ++it) {
     Family& family = *it->second;
     auto found = std::find_if(
@@ -192,7 +193,7 @@ void MetricsRegistry::RemoveSeries(metrics_internal::Series* series) {
 }
 
 std::vector<MetricFamilySnapshot> MetricsRegistry::Snapshot() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   std::vector<MetricFamilySnapshot> snapshot;
   snapshot.reserve(families_.size());
   for (const auto& [name, family] : families_) {

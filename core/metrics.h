@@ -5,15 +5,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "eddy/core/histogram.h"
 
 namespace eddy {
@@ -198,18 +197,20 @@ class MetricsRegistry {
     absl::flat_hash_map<std::string, metrics_internal::Series*> by_labels;
   };
 
+  // With mutex_ held.
   metrics_internal::Series& FindOrAddSeries(MetricType type,
                                             absl::string_view name,
                                             absl::string_view help,
                                             const MetricLabels& labels,
-                                            const std::vector<double>& bounds)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+                                            const std::vector<double>& bounds);
   void RemoveSeries(metrics_internal::Series* series);
 
   const size_t writers_;
-  mutable absl::Mutex mutex_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Family>> families_
-      ABSL_GUARDED_BY(mutex_);
+  // Registration, removal and scrapes meet here; a std::mutex, not
+  // absl::Mutex, because Debian's Abseil has no TSan annotations.
+  mutable std::mutex mutex_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Family>>
+      families_;  // guarded by mutex_
 };
 
 }  // namespace eddy
