@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_client.h"
 
 namespace {
@@ -65,25 +66,11 @@ class LimitedEcho {
     char line[256];
     if (stdout_ != nullptr &&
         std::fgets(line, sizeof(line), stdout_) != nullptr) {
-      const std::string text = line;
-      const size_t colon = text.rfind(':', text.find(" with "));
-      if (colon != std::string::npos) {
-        (void)absl::SimpleAtoi(
-            text.substr(colon + 1, text.find(' ', colon) - colon - 1), &port_);
-      }
+      port_ = eddy::testing::PortInStartLine(line);
     }
   }
   ~LimitedEcho() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status;
-      const absl::Time deadline = absl::Now() + kDeadline;
-      while (::waitpid(pid_, &status, WNOHANG) == 0 && absl::Now() < deadline) {
-        absl::SleepFor(absl::Milliseconds(10));
-      }
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
+    eddy::testing::TerminateAndWait(pid_, kDeadline);
     if (stdout_ != nullptr) std::fclose(stdout_);
   }
   pid_t pid() const { return pid_; }

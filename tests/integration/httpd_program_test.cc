@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/child_process.h"
 #include "tests/support/run_command.h"
 
 namespace {
@@ -51,31 +52,15 @@ class HttpdProcess {
     if (stdout_ != nullptr &&
         std::fgets(line, sizeof(line), stdout_) != nullptr) {
       start_line_ = line;
-      const size_t colon = start_line_.find("127.0.0.1:");
-      if (colon != std::string::npos) {
-        const std::string rest = start_line_.substr(colon + 10);
-        (void)absl::SimpleAtoi(rest.substr(0, rest.find('/')), &port_);
-      }
+      port_ = eddy::testing::PortInStartLine(start_line_);
     }
   }
 
   // SIGTERM, then the exit status (-1 if it had to be killed).
   int Stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (absl::Now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return -1;
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    const int status = eddy::testing::TerminateAndWait(pid_, absl::Seconds(60));
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return status;
   }
 
   ~HttpdProcess() {

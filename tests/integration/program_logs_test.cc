@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/child_process.h"
 
 namespace {
 
@@ -51,12 +52,7 @@ class EchoProcess {
     char line[256];
     if (stdout_ != nullptr &&
         std::fgets(line, sizeof(line), stdout_) != nullptr) {
-      const std::string text = line;
-      const size_t colon = text.rfind(':', text.find(" with "));
-      if (colon != std::string::npos) {
-        (void)absl::SimpleAtoi(
-            text.substr(colon + 1, text.find(' ', colon) - colon - 1), &port_);
-      }
+      port_ = eddy::testing::PortInStartLine(line);
     }
   }
   ~EchoProcess() {
@@ -71,17 +67,7 @@ class EchoProcess {
   // stderr lines.
   std::vector<std::string> Stop() {
     if (pid_ <= 0) return {};
-    ::kill(pid_, SIGTERM);
-    const absl::Time deadline = absl::Now() + kDeadline;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (absl::Now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    eddy::testing::TerminateAndWait(pid_, kDeadline);
     pid_ = -1;
     // The process is gone, so the pipe ends at what it wrote.
     std::string text;
