@@ -130,6 +130,15 @@ class HostileClientsTest : public ::testing::Test {
     EXPECT_EQ(r->body, "Hello, world!");
   }
 
+  // `client` gets one response with `status`, then the connection closes.
+  static void ExpectAnsweredThenClosed(TestClient& client, int status) {
+    HttpTestReader reader(client);
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, status);
+    EXPECT_TRUE(reader.AtEof(kDeadline));
+  }
+
   // A fresh client asks for the static file small.txt.
   absl::StatusOr<HttpTestResponse> FetchStaticFile() {
     TestClient client = Connect();
@@ -312,11 +321,7 @@ TEST_F(HostileClientsTest, EndlessChunkedBodyGets413AndClose) {
   for (int i = 0; i < 1000; ++i) {
     if (!client.SendAll(chunk, absl::Seconds(5)).ok()) break;  // server closed
   }
-  HttpTestReader reader(client);
-  auto r = reader.Next();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 413);
-  EXPECT_TRUE(reader.AtEof(kDeadline));
+  ExpectAnsweredThenClosed(client, 413);
   ExpectStillServing();
 }
 
@@ -380,11 +385,7 @@ TEST_F(HostileClientsTest, EndlessChunkFramingGets413AndClose) {
   for (int i = 0; i < 64; ++i) {
     if (!client.SendAll(framing, absl::Seconds(5)).ok()) break;  // closed
   }
-  HttpTestReader reader(client);
-  auto r = reader.Next();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 413);
-  EXPECT_TRUE(reader.AtEof(kDeadline));
+  ExpectAnsweredThenClosed(client, 413);
   ExpectStillServing();
 }
 

@@ -23,8 +23,6 @@
 
 namespace {
 
-// Runs a shell command (bounded by `timeout`) and returns its output and
-// exit status.
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
 using ::eddy::testing::RunCommand;
