@@ -21,7 +21,7 @@ done
 if [[ $quick -eq 1 ]]; then
   third_party/install_deps.sh --clients
 else
-  third_party/install_deps.sh --fuzz --clients --browser --observe
+  third_party/install_deps.sh --fuzz --clients --browser --observe --deploy
 fi
 jobs=$(nproc)
 fuzz_seconds=${EDDY_FUZZ_SECONDS:-60}

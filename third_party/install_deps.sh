@@ -9,21 +9,23 @@
 #   third_party/install_deps.sh --clients  also the real HTTP clients the tests drive
 #   third_party/install_deps.sh --browser  also headless Chromium for the page test
 #   third_party/install_deps.sh --observe  also Prometheus (and promtool) for the metrics tests
+#   third_party/install_deps.sh --deploy   also HAProxy for the fleet (drain, restart) tests
 set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
   libabsl-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
-  curl
+  libssl-dev openssl curl
 )
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(wrk apache2-utils nginx-light h2o lighttpd redis-tools redis-server libhttp-parser-dev libboost1.74-doc) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    --clients) packages+=(apache2-utils wrk redis-tools python3) ;;
+    --clients) packages+=(apache2-utils wrk redis-tools python3 python3-websockets) ;;
     --browser) packages+=(chromium) ;;
     --observe) packages+=(prometheus) ;;
-    *) echo "install_deps.sh: unknown option '$arg' (use --bench, --fuzz, --clients, --browser, --observe)" >&2; exit 2 ;;
+    --deploy) packages+=(haproxy) ;;
+    *) echo "install_deps.sh: unknown option '$arg' (use --bench, --fuzz, --clients, --browser, --observe, --deploy)" >&2; exit 2 ;;
   esac
 done
 
