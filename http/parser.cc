@@ -50,6 +50,18 @@ constexpr std::array<bool, 256> MakeTargetTable() {
   for (int c = 0x21; c <= 0x7e; ++c) table[c] = true;
   return table;
 }
+// reg-name = *( unreserved / pct-encoded / sub-delims ) (RFC 3986 3.2.2);
+// '%' stands for its pct-encoding.
+constexpr std::array<bool, 256> MakeRegNameTable() {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (char c : absl::string_view("-._~%!$&'()*+,;=")) {
+    table[static_cast<unsigned char>(c)] = true;
+  }
+  return table;
+}
 constexpr std::array<bool, 256> MakeSchemeTable() {
   std::array<bool, 256> table{};
   for (int c = '0'; c <= '9'; ++c) table[c] = true;
@@ -78,6 +90,7 @@ constexpr std::array<bool, 256> kToken = MakeTokenTable();
 constexpr std::array<bool, 256> kFieldValue = MakeFieldValueTable();
 constexpr std::array<bool, 256> kQuotedText = MakeQuotedTextTable();
 constexpr std::array<bool, 256> kTarget = MakeTargetTable();
+constexpr std::array<bool, 256> kRegName = MakeRegNameTable();
 constexpr std::array<bool, 256> kScheme = MakeSchemeTable();
 constexpr std::array<bool, 256> kControl = MakeControlTable();
 constexpr std::array<int8_t, 256> kHex = MakeHexTable();
@@ -215,6 +228,37 @@ bool IsAuthorityForm(absl::string_view target) {
   const absl::string_view host = target.substr(0, colon);
   if (host.find_first_of("/?#@") != absl::string_view::npos) return false;
   if (host.front() == '[') return host.back() == ']' && host.size() > 2;
+  return true;
+}
+
+// Host = uri-host [ ":" port ] (RFC 9110 7.2), where uri-host is an
+// IP-literal in brackets or a reg-name (which also covers IPv4 addresses).
+// Empty is allowed: it is what a target without an authority sends.
+bool IsValidHost(absl::string_view value) {
+  size_t port_start = value.size();
+  if (!value.empty() && value.front() == '[') {
+    const size_t close = value.find(']');
+    if (close == absl::string_view::npos || close == 1) return false;
+    for (char c : value.substr(1, close - 1)) {
+      const unsigned char byte = static_cast<unsigned char>(c);
+      if (!absl::ascii_isxdigit(byte) && c != ':' && c != '.') return false;
+    }
+    if (close + 1 < value.size()) {
+      if (value[close + 1] != ':') return false;
+      port_start = close + 2;
+    }
+  } else {
+    const size_t colon = value.rfind(':');
+    const absl::string_view host = value.substr(0, colon);
+    for (char c : host) {
+      const unsigned char byte = static_cast<unsigned char>(c);
+      if (!kRegName[byte]) return false;
+    }
+    if (colon != absl::string_view::npos) port_start = colon + 1;
+  }
+  for (char c : value.substr(std::min(port_start, value.size()))) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
   return true;
 }
 
@@ -366,6 +410,7 @@ RequestParser::Status RequestParser::ParseSome(absl::string_view input) {
         if (phase_ == Phase::kLeadingLines) return Status::kIncomplete;
         break;
       case Phase::kRequestLine:
+        if (CheckMethodSoFar(input) == Status::kError) return Status::kError;
         if (!NextLine(input, &line)) {
           // Fails exactly when the complete line will, so that split and
           // whole input fail alike.
@@ -514,6 +559,7 @@ RequestParser::Status RequestParser::ParseLeadingLines(
       pos_ += 2;
     } else {
       head_start_ = scan_ = pos_;
+      method_checked_ = false;
       phase_ = Phase::kRequestLine;
       return Status::kIncomplete;
     }
@@ -521,6 +567,25 @@ RequestParser::Status RequestParser::ParseLeadingLines(
       return Fail(400, "too many empty lines before the request line");
     }
   }
+  return Status::kIncomplete;
+}
+
+RequestParser::Status RequestParser::CheckMethodSoFar(absl::string_view input) {
+  if (method_checked_) return Status::kIncomplete;
+  // A byte that cannot be part of a method (a TLS ClientHello, binary
+  // garbage) is refused as soon as it arrives, not at the head timeout. The
+  // window is the bytes the line-length check looks at, so that the verdict
+  // does not depend on how the input was split: a method longer than the
+  // line limit is a 414 either way.
+  const size_t window_end =
+      std::min(input.size(), head_start_ + limits_.max_request_line + 1);
+  const absl::string_view window = input.substr(0, window_end);
+  const size_t end = SkipClass(kToken, window, head_start_);
+  if (end == window.size()) return Status::kIncomplete;
+  if (end == head_start_ || window[end] != ' ') {
+    return Fail(400, "malformed method");
+  }
+  method_checked_ = true;
   return Status::kIncomplete;
 }
 
@@ -572,6 +637,12 @@ RequestParser::Status RequestParser::ClassifyTarget(absl::string_view input) {
                     static_cast<uint32_t>(target.size() - question - 1)};
     }
   };
+  // A fragment is the client's business and never sent (RFC 9110 4.2.4;
+  // not in RFC 9112's request-target grammar): routing "/a#b" as a path
+  // would serve what the client did not ask for.
+  if (target.find('#') != absl::string_view::npos) {
+    return Fail(400, "fragment in the request target");
+  }
   if (method == "CONNECT") {
     if (!IsAuthorityForm(target)) {
       return Fail(400, "CONNECT needs an authority-form target (host:port)");
@@ -649,7 +720,11 @@ RequestParser::Status RequestParser::NoteField(absl::string_view name,
   // out almost every field before a single byte is compared.
   switch (name.size()) {
     case 4:
-      if (IsLowercaseName(name, "host")) ++facts_.hosts;
+      if (!IsLowercaseName(name, "host")) break;
+      ++facts_.hosts;
+      // RFC 9112 3.2: a Host with an invalid value is a 400, like a missing
+      // or repeated one.
+      if (!IsValidHost(value)) return Fail(400, "invalid Host");
       break;
     case 6:
       if (IsLowercaseName(name, "expect") &&

@@ -188,6 +188,8 @@ class RequestParser {
   bool NextLine(absl::string_view input, Line* line);
   bool EndLine(size_t content_end, size_t next, Line* line);
   Status ParseLeadingLines(absl::string_view input);
+  // Fails as soon as the request line's first bytes cannot be a method.
+  Status CheckMethodSoFar(absl::string_view input);
   Status ParseRequestLine(absl::string_view input, const Line& line);
   Status ClassifyTarget(absl::string_view input);
   Status ParseFieldLine(absl::string_view input, const Line& line,
@@ -218,6 +220,7 @@ class RequestParser {
   size_t pos_ = 0;   // the next byte to parse
   size_t scan_ = 0;  // [pos_, scan_) holds no LF: where the LF search resumes
   bool line_has_control_ = false;  // within [pos_, scan_)
+  bool method_checked_ = false;    // the request line's method is a token
   size_t head_start_ = 0;          // after leading empty lines
   size_t body_start_ = 0;
   size_t trailer_start_ = 0;

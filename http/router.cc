@@ -127,7 +127,11 @@ Router::Match Router::Find(absl::string_view method,
     }
   }
   Match match;
-  if (!IsStandardMethod(method) && !methods_.contains(method)) {
+  // CONNECT names a host, never a path, so no path route can match it: a
+  // server without a CONNECT route does not implement the method (RFC 9110
+  // 9.3.6), which is a 501 rather than a 404.
+  if ((!IsStandardMethod(method) || method == "CONNECT") &&
+      !methods_.contains(method)) {
     match.status = 501;
   }
   return match;

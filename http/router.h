@@ -19,8 +19,9 @@ namespace eddy::http {
 // Router maps (method, path) to a route handler: exact paths first, then the
 // longest matching prefix. HEAD falls back to the GET route (the protocol
 // drops the body). A path with routes for other methods only gives 405 with
-// an Allow list; a method no route uses and HTTP does not define gives 501;
-// anything else 404.
+// an Allow list; a method no route uses and HTTP does not define gives 501,
+// and so does CONNECT without a CONNECT route (its target is a host, never
+// a path); anything else 404.
 //
 // Threading: build it completely before the server starts; afterwards it is
 // shared read-only by every worker, and Find and the handlers' const call

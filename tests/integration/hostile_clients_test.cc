@@ -445,6 +445,50 @@ TEST_F(HostileClientsTest,
   ExpectStillServing();
 }
 
+// What RFC 9110/9112 call for where eddy once answered otherwise.
+TEST_F(HostileClientsTest, NonConformingRequestsAreRefusedAsTheRfcsSay) {
+  HttpOptions http;
+  // Only an answer at once can reach the client within the test.
+  http.request_head_timeout = absl::Hours(1);
+  StartServer({}, http);
+  struct Case {
+    const char* name;
+    std::string request;
+    int status;
+    bool closes = true;
+  };
+  // The start of a TLS 1.x ClientHello record: sent to a plain port by a
+  // client that expected TLS. No line end ever comes.
+  const std::string client_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+                                 11);
+  const std::vector<Case> cases = {
+      {"Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+      {"Host with a slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
+      {"fragment in the target", "GET /#frag HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+      {"TLS ClientHello on the plain port", client_hello, 400},
+      {"binary garbage", std::string("\x00\xff\x01", 3), 400},
+      {"CONNECT without a CONNECT route",
+       "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 501,
+       /*closes=*/false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TestClient client = Connect();
+    ASSERT_TRUE(client.SendAll(c.request).ok());
+    if (c.closes) {
+      ExpectAnsweredThenClosed(client, c.status);
+      continue;
+    }
+    // A well-formed request the server does not implement: the connection
+    // stays usable.
+    HttpTestReader reader(client);
+    auto r = reader.Next();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, c.status);
+  }
+  ExpectStillServing();
+}
+
 TEST_F(HostileClientsTest, GarbageAndRandomDisconnectsDoNotHurtOtherClients) {
   StartServer();
   std::mt19937 rng(1234);

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/http/parser.h"
 #include "gtest/gtest.h"
@@ -691,6 +692,55 @@ TEST(RequestParser, LimitsAreExactWhetherTheLineIsCompleteOrNot) {
   head.max_header_bytes = 32;
   EXPECT_EQ(ParseWhole(exact, head).status, Status::kComplete);
   EXPECT_EQ(ParseByteByByte(exact, head).status, Status::kComplete);
+}
+
+TEST(RequestParser, HostValuesAreChecked) {
+  for (const char* host :
+       {"example.com", "example.com:8080", "127.0.0.1:80", "[::1]", "[::1]:443",
+        "xn--bcher-kva.example", "", "a%20b"}) {
+    const std::string request =
+        absl::StrCat("GET / HTTP/1.1\r\nHost: ", host, "\r\n\r\n");
+    EXPECT_EQ(ParseWhole(request).status, Status::kComplete) << host;
+  }
+  for (const char* host : {"a b", "a/b", "a@b", "[::1", "[::1]x", "[]",
+                           "host:80x", "[zz]", "a\"b"}) {
+    const std::string request =
+        absl::StrCat("GET / HTTP/1.1\r\nHost: ", host, "\r\n\r\n");
+    EXPECT_EQ(ParseWhole(request).error, 400) << host;
+  }
+}
+
+TEST(RequestParser, AFragmentInTheTargetIsRefused) {
+  for (const char* target : {"/#frag", "/a?b#c", "http://h/p#f", "*#"}) {
+    const std::string request =
+        absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(ParseWhole(request).error, 400) << target;
+  }
+}
+
+TEST(RequestParser, AByteThatCannotBeginAMethodFailsAtOnce) {
+  // Each of these is refused on its own, before any line end arrives.
+  for (const std::string& start :
+       {std::string("\x16"), std::string("\x16\x03\x01", 3),
+        std::string(1, '\0'), std::string("GE\x80"), std::string(" GET"),
+        std::string("GET\t"), std::string("\r\n\x16")}) {
+    RequestParser parser;
+    EXPECT_EQ(parser.Parse(start), Status::kError) << absl::CEscape(start);
+    EXPECT_EQ(parser.error_status(), 400) << absl::CEscape(start);
+  }
+  // A method still arriving is not judged early.
+  RequestParser parser;
+  EXPECT_EQ(parser.Parse("GE"), Status::kIncomplete);
+  EXPECT_EQ(parser.Parse("GET /"), Status::kIncomplete);
+  // A method longer than the line limit is a 414, however it was split.
+  ParserLimits limits;
+  limits.max_request_line = 16;
+  const std::string long_method = std::string(17, 'G') + "\x16";
+  EXPECT_EQ(ParseWhole(long_method, limits).error, 414);
+  EXPECT_EQ(ParseByteByByte(long_method, limits).error, 414);
+  const std::string bad_at_edge = std::string(16, 'G') + "\x16";
+  EXPECT_EQ(ParseWhole(bad_at_edge, limits).error, 400);
+  EXPECT_EQ(ParseByteByByte(bad_at_edge, limits).error, 400);
 }
 
 TEST(RequestParser, ErrorsCarryAReason) {
