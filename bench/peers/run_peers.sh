@@ -18,9 +18,16 @@
 #                            nginx-deferred, nginx with "listen ... deferred";
 #                            nginx-sendfile, nginx with "sendfile on")
 #                            [--loads "keepalive close pipeline16 body64k body1m"]
-#                            [--build DIR]
+#                            [--build DIR] [--tls]
 #                            [--runs 3] [--idle_connections 10000]
 #
+# With --tls eddy-httpd and nginx serve HTTPS (TLS 1.3 only, the same ECDSA
+# P-256 certificate, made here; h2o and lighttpd are skipped), the wrk loads
+# run over https, and two loads measure handshakes: handshake (a new
+# connection per request, full handshake: openssl s_time -new) and resume
+# (the same with session resumption: openssl s_time -reuse). s_time is one
+# sequential client, so those two compare server CPU per connection; their
+# rates are bounded by the client.
 # With --runs N every load is repeated N times and the table shows medians.
 # Loads: keepalive (wrk, HTTP/1.1 keep-alive), close (a new connection per
 # request: eddy-load --mode http10 when built, else wrk with
@@ -44,6 +51,7 @@ build=build/release
 install=0
 runs=1
 idle_connections=10000
+tls=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --install) install=1 ;;
@@ -55,6 +63,7 @@ while [[ $# -gt 0 ]]; do
     --build) build=$2; shift ;;
     --runs) runs=$2; shift ;;
     --idle_connections) idle_connections=$2; shift ;;
+    --tls) tls=1 ;;
     *) echo "run_peers.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -66,6 +75,15 @@ source bench/peers/lib.sh
 ensure_built eddy-httpd eddy-load
 
 printf 'Hello, world!' > "$work/index.txt"
+scheme=http
+curl_tls=()
+if [[ $tls -eq 1 ]]; then
+  scheme=https
+  curl_tls=(--insecure)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$work/key.pem" -out "$work/cert.pem" -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+fi
 # The bodies the peers serve for the body loads, the bytes eddy-httpd's
 # /bytes/N generates ("abc...z" repeated).
 mkdir -p "$work/bytes"
@@ -84,8 +102,11 @@ start_server() {
       # histograms and the server's series off, to measure what they cost.
       local metrics=true
       [[ $name == eddy-nometrics ]] && metrics=false
+      local tls_flags=()
+      [[ $tls -eq 1 ]] && tls_flags=(--tls_cert "$work/cert.pem" --tls_key "$work/key.pem")
       $server_cpu "$build/bin/eddy-httpd" --port "$port" --bind 127.0.0.1 \
-        --workers "$workers" --metrics="$metrics" >"$work/$name.log" 2>&1 &
+        --workers "$workers" --metrics="$metrics" "${tls_flags[@]}" \
+        >"$work/$name.log" 2>&1 &
       echo "$! $port /" ;;
     nginx | nginx-deferred | nginx-sendfile)
       # nginx-deferred: the same with "listen ... deferred" (TCP_DEFER_ACCEPT,
@@ -95,6 +116,11 @@ start_server() {
       local deferred="" sendfile=off
       [[ $name == nginx-deferred ]] && deferred=" deferred"
       [[ $name == nginx-sendfile ]] && sendfile=on
+      local ssl="" ssl_lines=""
+      if [[ $tls -eq 1 ]]; then
+        ssl=" ssl"
+        ssl_lines="ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem; ssl_protocols TLSv1.3;"
+      fi
       cat >"$work/$name.conf" <<NGINX
 worker_processes $workers;
 daemon off;
@@ -106,7 +132,8 @@ http {
   keepalive_requests 1000000;
   sendfile $sendfile;
   server {
-    listen 127.0.0.1:$port$deferred;
+    listen 127.0.0.1:$port$ssl$deferred;
+    $ssl_lines
     location / { default_type text/plain; return 200 "Hello, world!"; }
     location /bytes/ { root $work; default_type application/octet-stream; }
   }
@@ -115,6 +142,7 @@ NGINX
       $server_cpu nginx -c "$work/$name.conf" -e "$work/$name-error.log" &
       echo "$! $port /" ;;
     h2o)
+      [[ $tls -eq 0 ]] || return 1
       command -v h2o >/dev/null || return 1
       cat >"$work/h2o.conf" <<H2O
 listen:
@@ -134,6 +162,7 @@ H2O
       $server_cpu h2o -c "$work/h2o.conf" >/dev/null 2>&1 &
       echo "$! $port /index.txt" ;;
     lighttpd)
+      [[ $tls -eq 0 ]] || return 1
       command -v lighttpd >/dev/null || return 1
       cat >"$work/lighttpd.conf" <<LIGHTTPD
 server.document-root = "$work"
@@ -153,8 +182,8 @@ LIGHTTPD
 
 # The URL a load fetches from a server whose hello URL is $2.
 load_url() {
-  local load=$1 url=$2 base=${2#http://}
-  base=http://${base%%/*}
+  local load=$1 url=$2 base=${2#*://}
+  base=$scheme://${base%%/*}
   case "$load" in
     body64k) echo "$base/bytes/65536" ;;
     body1m) echo "$base/bytes/1048576" ;;
@@ -171,6 +200,22 @@ run_load() {
     pipeline16)
       $load_cpu wrk -t1 -c"$connections" -d"${duration}s" --latency \
         -s "$work/pipeline16.lua" "$url" >"$out" 2>&1 ;;
+    handshake | resume)
+      local hostport=${url#*://}; hostport=${hostport%%/*}
+      local mode=-new
+      [[ $load == resume ]] && mode=-reuse
+      $load_cpu openssl s_time -connect "$hostport" "$mode" -tls1_3 \
+        -time "$duration" -www / >"$out" 2>&1 || true
+      python3 - "$out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"(\d+) connections in ([\d.]+) real seconds", text)
+if not m:
+    sys.exit("s_time failed: " + text[-300:])
+connections, seconds = int(m.group(1)), float(m.group(2))
+print(f"{connections / max(seconds, 1e-9):.0f} - {connections}")
+PY
+      return ;;
     close)
       if [[ -x $build/bin/eddy-load ]]; then
         local hostport=${url#http://}; hostport=${hostport%%/*}
@@ -211,13 +256,13 @@ for server in $servers; do
   fi
   peer_pids+=("$pid")
   wait_port "$sport"
-  url="http://127.0.0.1:$sport$path"
-  body=$(curl -s "$url" || true)
+  url="$scheme://127.0.0.1:$sport$path"
+  body=$(curl -s "${curl_tls[@]}" "$url" || true)
   [[ "$body" == "Hello, world!" ]] || echo "warning: $server answered '$body'" >&2
   for load in $loads; do
     [[ $load == body* ]] || continue
     want=$(load_url "$load" "$url")
-    size=$(curl -s -o /dev/null -w '%{size_download}' "$want" || true)
+    size=$(curl -s "${curl_tls[@]}" -o /dev/null -w '%{size_download}' "$want" || true)
     [[ $size == "${want##*/}" ]] || echo "warning: $server sent $size bytes for $want" >&2
   done
   started+=("$server")
@@ -251,7 +296,7 @@ if [[ " $loads " == *" idle "* ]]; then
     # processes are helpers: it serves from the process started).
     worker=""
     [[ $server == nginx* ]] && worker=$(pgrep -P "$pid" | head -n 1 || true)
-    port=${server_url[$server]#http://127.0.0.1:}
+    port=${server_url[$server]#*://127.0.0.1:}
     path=/${port#*/}
     line=$(python3 bench/peers/idle_conns.py --pid "${worker:-$pid}" \
       --port "${port%%/*}" --path "$path" --connections "$idle_connections" 2>&1 |
@@ -264,8 +309,11 @@ fi
 echo
 machine_line
 echo "Workers per server: $workers; connections: $connections; duration: ${duration}s per load; median of $runs run(s)"
+[[ $tls -eq 1 ]] && echo "TLS 1.3, ECDSA P-256; OpenSSL $(openssl version | cut -d' ' -f2); kTLS: $(grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null && echo 'tls ULP available' || echo 'tls ULP not loaded')"
 echo
-[[ -f $results ]] && python3 bench/peers/table.py --http-targets "$results"
+targets=--http-targets
+[[ $tls -eq 1 ]] && targets=--tls-targets
+[[ -f $results ]] && python3 bench/peers/table.py "$targets" "$results"
 if [[ -f $idle_results ]]; then
   echo
   echo "| server | idle keep-alive connections | RSS growth per connection | still serving |"

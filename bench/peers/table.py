@@ -5,7 +5,8 @@ Input: a file of lines "server load requests_per_s p99_ms cpu_us
 [syscalls switches]", one per run (p99 and the last two, per request, may be
 "-"). Output: a Markdown table of medians over the runs of
 each (server, load), with eddy's ratio to each peer; with --http-targets,
-also the verdict on each of eddy's targets against nginx (issue 4).
+also the verdict on each of eddy's targets against nginx (issue 4); with
+--tls-targets, the TLS ones (issue 11).
 """
 import argparse
 import statistics
@@ -14,6 +15,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("results")
 parser.add_argument("--unit", default="requests", help="what one request is called")
 parser.add_argument("--http-targets", action="store_true")
+parser.add_argument("--tls-targets", action="store_true")
 args = parser.parse_args()
 
 groups = {}
@@ -55,14 +57,24 @@ for server, load, rps, p99, cpu in rows:
         extra = f" {syscalls} | {switches} |"
     print(f"| {server} | {load} | {rps:,.0f} | {p99} | {cpu:.2f} | {ratio_rps} | {ratio_cpu} |{extra}")
 
+checks = []
 if args.http_targets:
-    nginx = {load: (rps, cpu) for server, load, rps, _, cpu in rows if server == "nginx"}
     checks = [
         ("keepalive", "server CPU/request <= 0.6x nginx", lambda e, n: e[1] <= 0.6 * n[1]),
         ("keepalive", "requests/s >= nginx", lambda e, n: e[0] >= n[0]),
         ("pipeline16", "requests/s >= 5x nginx", lambda e, n: e[0] >= 5 * n[0]),
         ("close", "requests/s >= nginx", lambda e, n: e[0] >= n[0]),
     ]
+if args.tls_targets:
+    checks = [
+        ("keepalive", "server CPU/request <= nginx", lambda e, n: e[1] <= n[1]),
+        ("keepalive", "requests/s >= nginx", lambda e, n: e[0] >= n[0]),
+        ("pipeline16", "requests/s >= 3x nginx", lambda e, n: e[0] >= 3 * n[0]),
+        ("handshake", "server CPU/connection <= 1.1x nginx", lambda e, n: e[1] <= 1.1 * n[1]),
+        ("resume", "server CPU/connection <= 1.1x nginx", lambda e, n: e[1] <= 1.1 * n[1]),
+    ]
+if checks:
+    nginx = {load: (rps, cpu) for server, load, rps, _, cpu in rows if server == "nginx"}
     verdicts = [(load, text, "met" if ok(eddy[load], nginx[load]) else "NOT MET")
                 for load, text, ok in checks if load in eddy and load in nginx]
     if verdicts:
