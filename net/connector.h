@@ -28,6 +28,9 @@ struct ConnectOptions {
   // not wait for Nagle's algorithm. (Accepted sockets inherit it from the
   // listener instead.)
   bool tcp_nodelay = true;
+  // For the host:port overload: the lookup alone fails the attempt after
+  // this long (absl::DeadlineExceededError), within `timeout`.
+  absl::Duration resolve_timeout = absl::InfiniteDuration();
   // Resolves host names for the host:port overload (null: the process-wide
   // Resolver::Default()); must outlive the connect.
   Resolver* resolver = nullptr;

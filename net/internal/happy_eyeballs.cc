@@ -122,10 +122,19 @@ class HostConnect final : public PendingConnection {
           "connect to ", Target(), " timed out after ",
           absl::FormatDuration(options_.timeout), " (resolve and connect)")));
     });
+    if (options_.resolve_timeout < options_.timeout) {
+      resolve_deadline_ = loop_.RunAfter(options_.resolve_timeout, [this] {
+        resolve_deadline_ = {};
+        AttemptFailed(absl::DeadlineExceededError(
+            absl::StrCat("resolving ", host_, " timed out after ",
+                         absl::FormatDuration(options_.resolve_timeout))));
+      });
+    }
     resolving_ = resolver_.Resolve(
         loop_, host_, port_,
         [this](absl::StatusOr<Resolver::Addresses> addresses) {
           resolving_ = {};
+          CancelResolveDeadline();
           if (!addresses.ok()) {
             AttemptFailed(addresses.status());
             return;
@@ -202,9 +211,15 @@ class HostConnect final : public PendingConnection {
   // Ends the attempt: the lookup, the timers and every racing socket
   // (closing a socket drops its registration; the Racer objects stay until
   // the next attempt, as this iteration's events may name them).
+  void CancelResolveDeadline() {
+    if (resolve_deadline_.valid()) loop_.Cancel(resolve_deadline_);
+    resolve_deadline_ = {};
+  }
+
   void StopAttempt() {
     resolving_.Cancel();
     resolving_ = {};
+    CancelResolveDeadline();
     if (deadline_.valid()) loop_.Cancel(deadline_);
     deadline_ = {};
     if (stagger_.valid()) loop_.Cancel(stagger_);
@@ -269,6 +284,7 @@ class HostConnect final : public PendingConnection {
   int racing_ = 0;  // racers with a connect in flight
   absl::Status last_error_;
   TimerId deadline_;
+  TimerId resolve_deadline_;
   TimerId stagger_;
   TimerId retry_;
   absl::Duration backoff_;

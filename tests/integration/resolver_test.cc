@@ -296,6 +296,21 @@ TEST_F(HostConnectTest, ALookupSlowerThanTheTimeoutIsADeadlineExceeded) {
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
 }
 
+TEST_F(HostConnectTest, TheResolveDeadlineEndsASlowLookupFirst) {
+  GatedLookup lookup(Addresses{Address("127.0.0.1", 1)});
+  Resolver resolver(
+      Resolver::Options{.threads = 1, .lookup = lookup.AsLookup()});
+  ConnectOptions options;
+  options.resolver = &resolver;
+  options.timeout = kTestDeadline;
+  options.resolve_timeout = absl::Milliseconds(50);
+  const absl::Status status = ConnectAndWait("slow.test:80", options);
+  lookup.Open();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_NE(status.message().find("resolving slow.test"), std::string::npos)
+      << status;
+}
+
 TEST_F(HostConnectTest, AMalformedTargetIsAnInvalidArgument) {
   const absl::Status status = ConnectAndWait("no-port-here", {});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
