@@ -543,6 +543,13 @@ absl::StatusOr<std::unique_ptr<Exchange>> MakeExchange(ClientRequest request) {
 }  // namespace
 
 void Client::Send(ClientRequest request, Callback callback) {
+  if (workers_.empty()) {
+    // No loop to answer on: the one answer given inside the call.
+    callback(absl::FailedPreconditionError(
+        "http::Client has no workers: start the WorkerGroup or Server "
+        "before creating the client"));
+    return;
+  }
   size_t index = CallerWorker();
   if (index == workers_.size()) {
     index =

@@ -114,7 +114,10 @@ class Client {
  public:
   using Callback = absl::AnyInvocable<void(absl::StatusOr<ClientResponse>)>;
 
-  // The workers must outlive the client.
+  // The workers must outlive the client. With no workers (a group not
+  // started yet), Send answers FailedPrecondition at once, inside the call.
+  // A pool is kept per host:port a worker has talked to, for the client's
+  // life: a client for an unbounded set of hosts is not what this is for.
   Client(std::vector<Worker*> workers, ClientOptions options = {});
   explicit Client(WorkerGroup& group, ClientOptions options = {})
       : Client(group.workers(), std::move(options)) {}
