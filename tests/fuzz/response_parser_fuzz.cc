@@ -60,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string pending;
   size_t offset = 0;
   while (offset < stream.size()) {
-    pending.append(stream.substr(offset, piece));
+    const absl::string_view arrived = stream.substr(offset, piece);
+    pending.append(arrived.data(), arrived.size());
     offset += piece;
     while (!pending.empty()) {
       observer.input = pending;
