@@ -59,8 +59,10 @@ class Tally {
     if (response.ok()) {
       ++responses_;
       if (response->status >= 200 && response->status < 300) ++ok_;
-    } else if (first_error_.ok()) {
-      first_error_ = response.status();
+    } else if (first_error_.empty()) {
+      // A copy of the text, not of the Status: its shared representation
+      // would be released on this worker while main reads it.
+      first_error_ = response.status().ToString();
     }
     if (!response.ok()) ++errors_;
     changed_.notify_all();
@@ -68,7 +70,7 @@ class Tally {
   uint64_t responses() const { return responses_; }
   uint64_t ok() const { return ok_; }
   uint64_t errors() const { return errors_; }
-  const absl::Status& first_error() const { return first_error_; }
+  const std::string& first_error() const { return first_error_; }
 
  private:
   const size_t concurrency_;
@@ -78,7 +80,7 @@ class Tally {
   uint64_t responses_ = 0;
   uint64_t ok_ = 0;
   uint64_t errors_ = 0;
-  absl::Status first_error_;
+  std::string first_error_;
 };
 
 eddy::http::ClientRequest MakeRequest(const std::string& url) {
@@ -138,7 +140,7 @@ int FetchMany(eddy::http::Client& client, const std::vector<std::string>& urls,
   if (tally.errors() > 0) {
     std::fprintf(stderr, "eddy-fetch: %llu requests failed; the first: %s\n",
                  static_cast<unsigned long long>(tally.errors()),
-                 tally.first_error().ToString().c_str());
+                 tally.first_error().c_str());
     return 1;
   }
   return 0;

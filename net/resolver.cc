@@ -55,6 +55,13 @@ class Resolver::Request {
 
  private:
   void RunCallback(absl::StatusOr<Addresses> result) {
+    {
+      // Waits until Deliver's Post has returned: Post still touches the
+      // loop after the task is queued (the wakeup), and once this callback
+      // ran, the loop's owner may destroy it.
+      std::lock_guard lock(mutex_);
+      loop_ = nullptr;
+    }
     if (done_) return;
     done_ = true;
     Callback callback = std::move(callback_);

@@ -171,7 +171,7 @@ TEST_F(ResolverTest, AnUnknownNameIsNotFound) {
   absl::Status status;
   resolver.Resolve(loop(), "no-such-host.invalid", 80,
                    [&](absl::StatusOr<Addresses> result) {
-                     status = result.status();
+                     status = std::move(result).status();
                      answered.Notify();
                    });
   ASSERT_TRUE(answered.WaitForNotificationWithTimeout(kTestDeadline));
