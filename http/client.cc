@@ -34,6 +34,14 @@ bool IsIdempotent(absl::string_view method) {
          method == "DELETE" || method == "OPTIONS";
 }
 
+// A copy of `status` with a representation of its own. The callback's
+// status often goes to another thread while eddy's copies are released on
+// the worker; the shared count is atomic, but inside Debian's Abseil, which
+// TSan cannot see, so a shared one looks like a race.
+absl::Status Unshared(const absl::Status& status) {
+  return absl::Status(status.code(), status.message());
+}
+
 bool HasLineBreak(absl::string_view text) {
   return text.find_first_of("\r\n") != absl::string_view::npos;
 }
@@ -463,6 +471,7 @@ void WorkerState::Finish(Exchange* exchange,
   if (exchange->total_timer.valid()) loop().Cancel(exchange->total_timer);
   exchange->total_timer = {};
   Client::Callback callback = std::move(exchange->callback);
+  if (!result.ok()) result = Unshared(result.status());
   callback(std::move(result));
 }
 
@@ -562,7 +571,9 @@ void Client::Send(ClientRequest request, Callback callback) {
   state->loop().Post([state, exchange = std::move(exchange),
                       callback = std::move(callback)]() mutable {
     if (!exchange.ok()) {
-      if (!state->detached()) callback(exchange.status());
+      if (!state->detached()) {
+        callback(internal_client::Unshared(exchange.status()));
+      }
       return;
     }
     (*exchange)->callback = std::move(callback);
