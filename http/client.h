@@ -131,7 +131,7 @@ class Client {
   ClientStats stats() const;
 
  private:
-  // The worker whose thread this is, or null.
+  // The index of the worker whose thread this is, or workers_.size().
   size_t CallerWorker() const;
 
   std::vector<Worker*> workers_;

@@ -383,6 +383,23 @@ TEST_F(HttpClientTest, AnswersComeOnTheWorkerThatAsked) {
   EXPECT_TRUE(on_a_worker.load());
 }
 
+TEST_F(HttpClientTest, DestroyingTheClientAbandonsRequestsInFlight) {
+  Notification seen;
+  ScriptedServer server(
+      [&seen](Connection&, const SeenRequest&, std::vector<SeenRequest>&) {
+        seen.Notify();  // and never answers
+      });
+  std::atomic<bool> called{false};
+  {
+    Client client(group_);
+    client.Get(server.Url(),
+               [&called](absl::StatusOr<ClientResponse>) { called = true; });
+    ASSERT_TRUE(seen.WaitForNotificationWithTimeout(kTestDeadline));
+  }
+  group_.Stop();  // runs the client's detach, then joins the worker
+  EXPECT_FALSE(called.load());
+}
+
 TEST_F(HttpClientTest, BadTargetsAreClearErrors) {
   Client client(group_);
   EXPECT_EQ(FetchUrl(client, "https://127.0.0.1/").status().code(),
