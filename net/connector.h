@@ -5,16 +5,19 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "eddy/net/address.h"
 #include "eddy/net/protocol.h"
 
 namespace eddy {
 
+class Resolver;
 class Worker;
 
 struct ConnectOptions {
-  // Each attempt fails after this long without a connection.
+  // Each attempt fails after this long without a connection. For a host
+  // name, the lookup counts inside it: one attempt is resolve + connect.
   absl::Duration timeout = absl::Seconds(5);
   // Attempts in all (0: keep trying until it works).
   int max_attempts = 1;
@@ -25,6 +28,12 @@ struct ConnectOptions {
   // not wait for Nagle's algorithm. (Accepted sockets inherit it from the
   // listener instead.)
   bool tcp_nodelay = true;
+  // For the host:port overload: the lookup alone fails the attempt after
+  // this long (absl::DeadlineExceededError), within `timeout`.
+  absl::Duration resolve_timeout = absl::InfiniteDuration();
+  // Resolves host names for the host:port overload (null: the process-wide
+  // Resolver::Default()); must outlive the connect.
+  Resolver* resolver = nullptr;
 };
 
 // Opens an outgoing TCP connection to `address` from `worker`'s loop and,
@@ -51,6 +60,23 @@ struct ConnectOptions {
 // loop thread.
 void Connect(
     Worker& worker, const SocketAddress& address, ConnectOptions options,
+    absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
+    absl::AnyInvocable<void(absl::Status)> on_failure,
+    absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed = {});
+
+// Connect to "host:port" ("localhost:8080", "[::1]:80", "127.0.0.1:80"):
+// as above, but each attempt first resolves the host off the loop
+// (net/resolver.h; a numeric address needs no lookup), then tries every
+// address it got, IPv6 and IPv4 raced as RFC 8305 says: the next address
+// starts 250 ms after the last or as soon as it failed, the first to
+// connect wins and the others are closed. A retry resolves again. A name
+// that does not resolve fails the attempt with absl::NotFoundError; a
+// malformed `host_port` fails with absl::InvalidArgumentError (through
+// on_failure, on the loop).
+//
+// Threading: as above.
+void Connect(
+    Worker& worker, absl::string_view host_port, ConnectOptions options,
     absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
     absl::AnyInvocable<void(absl::Status)> on_failure,
     absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed = {});

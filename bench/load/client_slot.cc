@@ -214,10 +214,11 @@ void ClientSlot::ProcessHttp(Buffer& input) {
   int64_t now = 0;  // read once per burst: its responses completed together
   while (!input.empty() && state_ == State::kOpen) {
     size_t consumed = 0;
-    const ResponseParser::Status status = parser_.Feed(input.view(), &consumed);
+    const http::ResponseParser::Status status =
+        parser_.Feed(input.view(), &consumed);
     input.Consume(consumed);
-    if (status == ResponseParser::Status::kIncomplete) return;
-    if (status == ResponseParser::Status::kError || in_flight_ == 0) {
+    if (status == http::ResponseParser::Status::kIncomplete) return;
+    if (status == http::ResponseParser::Status::kError || in_flight_ == 0) {
       Fail(ErrorKind::kInvalid);
       return;
     }
@@ -263,7 +264,7 @@ void ClientSlot::OnInputEnd() {
   }
   if (plan_.mode != LoadMode::kEcho && parser_.in_response()) {
     // A body delimited by the close ends here; anything else was cut off.
-    if (parser_.Finish() == ResponseParser::Status::kComplete &&
+    if (parser_.Finish() == http::ResponseParser::Status::kComplete &&
         in_flight_ > 0) {
       CompleteRequest(MonotonicNanos(), parser_.status_code());
       Reconnect();

@@ -10,8 +10,8 @@
 #include "bench/load/load_plan.h"
 #include "bench/load/load_stats.h"
 #include "bench/load/request_budget.h"
-#include "bench/load/response_parser.h"
 #include "eddy/core/buffer.h"
+#include "eddy/http/response_parser.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/connector.h"
 #include "eddy/net/protocol.h"
@@ -123,7 +123,7 @@ class ClientSlot {
   Connection* conn_ = nullptr;
   // Input bytes left unconsumed by the last OnData: the rest is new.
   size_t unconsumed_ = 0;
-  ResponseParser parser_;
+  http::ResponseParser parser_;
   // Send times of the requests in flight, oldest first, in a ring of
   // plan_.depth entries.
   std::vector<int64_t> sent_ns_;

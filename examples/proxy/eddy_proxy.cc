@@ -2,9 +2,13 @@
 // backpressure both ways).
 //
 //   eddy-proxy --port 9100 --upstream 127.0.0.1:9000
+//   eddy-proxy --port 9100 --upstream localhost:9000
+#include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include "absl/flags/flag.h"
+#include "eddy/net/resolver.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/metrics_listener.h"
@@ -15,7 +19,8 @@
 ABSL_FLAG(uint16_t, port, 9100, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
 ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
-ABSL_FLAG(std::string, upstream, "127.0.0.1:9000", "host:port to forward to");
+ABSL_FLAG(std::string, upstream, "127.0.0.1:9000",
+          "host:port to forward to (a name is resolved on each connect)");
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
           "give up on an upstream connect after this long");
 ABSL_FLAG(int32_t, metrics_port, -1,
@@ -25,11 +30,14 @@ ABSL_FLAG(int32_t, metrics_port, -1,
 int main(int argc, char** argv) {
   eddy::ParseProgramFlags(argc, argv, "a TCP proxy on eddy");
   eddy::ApplyLogFlags();
-  auto upstream =
-      eddy::SocketAddress::ParseHostPort(absl::GetFlag(FLAGS_upstream));
-  if (!upstream.ok()) {
-    std::fprintf(stderr, "eddy-proxy: %s\n",
-                 upstream.status().ToString().c_str());
+  const std::string upstream = absl::GetFlag(FLAGS_upstream);
+  std::string upstream_host;
+  uint16_t upstream_port = 0;
+  if (absl::Status valid =
+          eddy::SplitHostPort(upstream, &upstream_host, &upstream_port);
+      !valid.ok()) {
+    std::fprintf(stderr, "eddy-proxy: --upstream: %s\n",
+                 valid.ToString().c_str());
     return 1;
   }
   eddy::ConnectOptions connect;
@@ -46,6 +54,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   eddy::Server server(options,
-                      eddy::proxy::MakeTcpProxyFactory(*upstream, connect));
+                      eddy::proxy::MakeTcpProxyFactory(upstream, connect));
   return eddy::ServeUntilSignal(server, "eddy-proxy");
 }

@@ -38,7 +38,7 @@ class ProxySide final : public Handler {
  public:
   enum class Role { kDown, kUp };
 
-  ProxySide(std::shared_ptr<Session> session, Role role, SocketAddress upstream,
+  ProxySide(std::shared_ptr<Session> session, Role role, std::string upstream,
             ConnectOptions options)
       : session_(std::move(session)),
         role_(role),
@@ -51,7 +51,7 @@ class ProxySide final : public Handler {
       // Nothing can be forwarded until the upstream answers.
       conn.PauseReading();
       auto session = session_;
-      const SocketAddress upstream = upstream_;
+      const std::string upstream = upstream_;
       const ConnectOptions options = options_;
       Connect(
           conn.worker(), upstream_, options_,
@@ -121,14 +121,14 @@ class ProxySide final : public Handler {
 
   std::shared_ptr<Session> session_;
   const Role role_;
-  const SocketAddress upstream_;
+  const std::string upstream_;
   const ConnectOptions options_;
 };
 
 class TcpProxyFactory final : public ProtocolFactory {
  public:
-  TcpProxyFactory(SocketAddress upstream, ConnectOptions options)
-      : upstream_(upstream), options_(options) {}
+  TcpProxyFactory(std::string upstream, ConnectOptions options)
+      : upstream_(std::move(upstream)), options_(options) {}
   std::unique_ptr<Handler> NewHandler(Connection&) override {
     return std::make_unique<ProxySide>(std::make_shared<Session>(),
                                        ProxySide::Role::kDown, upstream_,
@@ -136,15 +136,20 @@ class TcpProxyFactory final : public ProtocolFactory {
   }
 
  private:
-  const SocketAddress upstream_;
+  const std::string upstream_;
   const ConnectOptions options_;
 };
 
 }  // namespace
 
+std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(std::string upstream,
+                                                     ConnectOptions options) {
+  return std::make_unique<TcpProxyFactory>(std::move(upstream), options);
+}
+
 std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(SocketAddress upstream,
                                                      ConnectOptions options) {
-  return std::make_unique<TcpProxyFactory>(upstream, options);
+  return MakeTcpProxyFactory(upstream.ToString(), options);
 }
 
 }  // namespace eddy::proxy

@@ -2,6 +2,7 @@
 #define EDDY_EXAMPLES_PROXY_TCP_PROXY_H_
 
 #include <memory>
+#include <string>
 
 #include "eddy/net/address.h"
 #include "eddy/net/connector.h"
@@ -10,7 +11,8 @@
 namespace eddy::proxy {
 
 // A TCP proxy on eddy: each accepted connection gets an outgoing connection
-// to `upstream`, opened from the same worker (net/connector.h), so both
+// to `upstream` ("host:port"; a name is resolved for each connect, off the
+// loop: net/resolver.h), opened from the same worker (net/connector.h), so both
 // halves live on one thread and talk through plain pointers. Bytes flow
 // both ways with backpressure: when one side's output passes its high-water
 // mark, the other side stops reading until it drains. A half-close is
@@ -22,6 +24,9 @@ namespace eddy::proxy {
 //
 // Threading: the factory is shared by the workers; each pair of handlers
 // runs on its worker's thread.
+std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(std::string upstream,
+                                                     ConnectOptions options);
+// The same for a numeric address.
 std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(SocketAddress upstream,
                                                      ConnectOptions options);
 

@@ -52,6 +52,11 @@ std::vector<Program> BuiltPrograms() {
                       EDDY_LOAD_PATH,
                       {"--mode", "--threads", "--connections", "--duration"}});
 #endif
+#ifdef EDDY_FETCH_PATH
+  programs.push_back({"eddy-fetch",
+                      EDDY_FETCH_PATH,
+                      {"--count", "--concurrency", "--workers"}});
+#endif
   return programs;
 }
 

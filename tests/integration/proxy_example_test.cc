@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "eddy/net/echo.h"
 #include "eddy/net/internal/socket.h"
@@ -43,6 +44,21 @@ class ProxyTest : public ::testing::Test {
   Server echo_{LoopbackServerOptions(1), MakeEchoFactory()};
   std::unique_ptr<Server> proxy_;
 };
+
+TEST(ProxyByName, ForwardsToAnUpstreamGivenAsHostName) {
+  Server echo(LoopbackServerOptions(1), MakeEchoFactory());
+  ASSERT_TRUE(echo.Start().ok());
+  Server proxy(
+      LoopbackServerOptions(1),
+      proxy::MakeTcpProxyFactory(
+          absl::StrCat("localhost:", echo.local_address().port()), {}));
+  ASSERT_TRUE(proxy.Start().ok());
+  auto client = TestClient::Connect(proxy.port());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto echoed = EchoRoundTrip(*client, "through a name", kTestDeadline);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "through a name");
+}
 
 TEST_F(ProxyTest, ManyClientsEchoThroughTheProxyByteForByte) {
   std::vector<std::thread> threads;

@@ -1,11 +1,12 @@
-#include "bench/load/response_parser.h"
+#include "eddy/http/response_parser.h"
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace eddy::load {
+namespace eddy::http {
 namespace {
 
 using Status = ResponseParser::Status;
@@ -181,5 +182,72 @@ TEST(ResponseParser, RejectsAnEndlessHead) {
   EXPECT_EQ(parser.Feed(head, &consumed), Status::kError);
 }
 
+// Records what an observing parser reports.
+class Recorder final : public ResponseParser::Observer {
+ public:
+  void OnResponseHead(int status_code, absl::string_view reason,
+                      absl::Span<const Header> headers) override {
+    codes.push_back(status_code);
+    reasons.emplace_back(reason);
+    for (const Header& header : headers) {
+      fields += absl::StrCat(header.name, "=", header.value, ";");
+    }
+  }
+  void OnResponseBody(absl::string_view piece) override {
+    body.append(piece.data(), piece.size());
+  }
+  std::vector<int> codes;
+  std::vector<std::string> reasons;
+  std::string fields;
+  std::string body;
+};
+
+// Feeds `stream` byte by byte to an observed parser and finishes it.
+Recorder ObserveByteByByte(const std::string& stream, bool head = false) {
+  Recorder recorder;
+  ResponseParser parser(&recorder);
+  if (head) parser.ExpectNoBody();
+  std::string pending;
+  for (char c : stream) {
+    pending.push_back(c);
+    size_t consumed = 0;
+    EXPECT_NE(parser.Feed(pending, &consumed), Status::kError)
+        << parser.error();
+    pending.erase(0, consumed);
+  }
+  EXPECT_NE(parser.Finish(), Status::kError);
+  return recorder;
+}
+
+TEST(ResponseParser, TellsAnObserverTheHeadAndTheDechunkedBody) {
+  const Recorder recorder = ObserveByteByByte(
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 200 Fine\r\nTransfer-Encoding: chunked\r\nX-A:  b \r\n\r\n"
+      "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n");
+  EXPECT_EQ(recorder.codes, std::vector<int>{200});
+  EXPECT_EQ(recorder.reasons, std::vector<std::string>{"Fine"});
+  EXPECT_EQ(recorder.fields, "Transfer-Encoding=chunked;X-A=b;");
+  EXPECT_EQ(recorder.body, "hello world");
+}
+
+TEST(ResponseParser, TellsAnObserverOfACloseDelimitedBody) {
+  const Recorder recorder =
+      ObserveByteByByte("HTTP/1.0 200 OK\r\n\r\nuntil the end");
+  EXPECT_EQ(recorder.body, "until the end");
+}
+
+TEST(ResponseParser, TheAnswerToHeadHasNoBodyWhateverItsLengthSays) {
+  ResponseParser parser;
+  parser.ExpectNoBody();
+  size_t consumed = 0;
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
+  EXPECT_EQ(parser.Feed(head + "HTTP/1.1", &consumed), Status::kComplete);
+  EXPECT_EQ(consumed, head.size());
+  // Only that one response: the next has its body again.
+  EXPECT_EQ(
+      parser.Feed("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", &consumed),
+      Status::kIncomplete);
+}
+
 }  // namespace
-}  // namespace eddy::load
+}  // namespace eddy::http

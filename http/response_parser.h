@@ -1,18 +1,26 @@
-#ifndef EDDY_BENCH_LOAD_RESPONSE_PARSER_H_
-#define EDDY_BENCH_LOAD_RESPONSE_PARSER_H_
+#ifndef EDDY_HTTP_RESPONSE_PARSER_H_
+#define EDDY_HTTP_RESPONSE_PARSER_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "eddy/http/request.h"
 
-namespace eddy::load {
+namespace eddy::http {
 
 // ResponseParser finds where each HTTP/1.x response of a byte stream ends,
 // and its status and keep-alive verdict; it keeps no header or body bytes.
-// Bodies are framed as RFC 9112 section 6 says: none for 1xx, 204 and 304;
-// chunked when Transfer-Encoding ends in "chunked"; Content-Length; else
-// delimited by the server's close. Interim 1xx responses are skipped.
+// Bodies are framed as RFC 9112 section 6 says: none for 1xx, 204 and 304
+// or for the answer to HEAD (ExpectNoBody); chunked when Transfer-Encoding
+// ends in "chunked" (trailers skipped); Content-Length; else delimited by
+// the server's close. Interim 1xx responses are skipped.
+//
+// A caller that wants the fields and the body (http::Client) passes an
+// Observer; one that only counts responses (eddy-load) passes none and
+// pays nothing for it.
 //
 // The caller feeds the unconsumed front of its input, drops the bytes Feed
 // reports consumed, and feeds again while Feed makes progress. A head is
@@ -28,10 +36,27 @@ class ResponseParser {
     kError,       // the stream is not HTTP/1.x; see error()
   };
 
+  // Told of each final response's head and of its body as it arrives.
+  // The views are valid during the call only.
+  class Observer {
+   public:
+    virtual void OnResponseHead(int status_code, absl::string_view reason,
+                                absl::Span<const Header> headers) = 0;
+    // A piece of the body, de-chunked; called zero or more times between
+    // OnResponseHead and Feed's kComplete.
+    virtual void OnResponseBody(absl::string_view piece) = 0;
+
+   protected:
+    ~Observer() = default;
+  };
+
   // The longest response head accepted.
   static constexpr size_t kMaxHeadBytes = 64 * 1024;
 
-  ResponseParser() { Reset(); }
+  // `observer` (may be null) must outlive the parser.
+  explicit ResponseParser(Observer* observer = nullptr) : observer_(observer) {
+    Reset();
+  }
 
   // Starts over, for a new connection.
   void Reset();
@@ -45,6 +70,10 @@ class ResponseParser {
   // kComplete; returns kIncomplete when no response was under way, and
   // kError when the server closed in the middle of one.
   Status Finish();
+
+  // The next response answers a HEAD request: it ends with its head,
+  // whatever its Content-Length says. Call before feeding its first byte.
+  void ExpectNoBody() { no_body_ = true; }
 
   // True while a response has been started but not finished.
   bool in_response() const { return state_ != State::kStart; }
@@ -73,6 +102,10 @@ class ResponseParser {
   Status ParseHead(absl::string_view head);
   Status Fail(absl::string_view why);
   Status Completed();
+  void DeliverBody(absl::string_view piece) {
+    if (observer_ != nullptr && !piece.empty())
+      observer_->OnResponseBody(piece);
+  }
 
   State state_;
   size_t head_scanned_;  // bytes searched for the end of the head already
@@ -80,8 +113,11 @@ class ResponseParser {
   int status_code_;
   bool keep_alive_;
   absl::string_view error_;
+  bool no_body_ = false;
+  Observer* const observer_;
+  std::vector<Header> headers_;  // only with an observer; reused
 };
 
-}  // namespace eddy::load
+}  // namespace eddy::http
 
-#endif  // EDDY_BENCH_LOAD_RESPONSE_PARSER_H_
+#endif  // EDDY_HTTP_RESPONSE_PARSER_H_

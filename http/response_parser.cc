@@ -1,4 +1,4 @@
-#include "bench/load/response_parser.h"
+#include "eddy/http/response_parser.h"
 
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 
-namespace eddy::load {
+namespace eddy::http {
 namespace {
 
 // Chunk-size and trailer lines are short; anything longer is not HTTP.
@@ -95,6 +95,7 @@ void ResponseParser::Reset() {
   status_code_ = 0;
   keep_alive_ = false;
   error_ = {};
+  no_body_ = false;
 }
 
 ResponseParser::Status ResponseParser::Fail(absl::string_view why) {
@@ -104,6 +105,7 @@ ResponseParser::Status ResponseParser::Fail(absl::string_view why) {
 
 ResponseParser::Status ResponseParser::Completed() {
   state_ = State::kStart;
+  no_body_ = false;
   return Status::kComplete;
 }
 
@@ -148,6 +150,7 @@ ResponseParser::Status ResponseParser::Feed(absl::string_view data,
       case State::kBody:
       case State::kChunkData: {
         const uint64_t take = std::min<uint64_t>(body_remaining_, rest.size());
+        DeliverBody(rest.substr(0, static_cast<size_t>(take)));
         pos += static_cast<size_t>(take);
         *consumed = pos;
         body_remaining_ -= take;
@@ -194,6 +197,7 @@ ResponseParser::Status ResponseParser::Feed(absl::string_view data,
       }
 
       case State::kUntilClose:
+        DeliverBody(rest);
         *consumed = data.size();
         return Status::kIncomplete;
     }
@@ -226,6 +230,9 @@ ResponseParser::Status ResponseParser::ParseHead(absl::string_view head) {
   status_code_ = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 +
                  (status_line[11] - '0');
   if (status_code_ < 100) return Fail("status code below 100");
+  const absl::string_view reason =
+      status_line.size() > 13 ? status_line.substr(13) : absl::string_view();
+  headers_.clear();
 
   bool has_transfer_encoding = false;
   bool chunked = false;
@@ -243,6 +250,7 @@ ResponseParser::Status ResponseParser::ParseHead(absl::string_view head) {
     const absl::string_view name = line.substr(0, colon);
     const absl::string_view value =
         absl::StripAsciiWhitespace(line.substr(colon + 1));
+    if (observer_ != nullptr) headers_.push_back(Header{name, value});
     switch (name.size()) {
       case 10:
         if (absl::EqualsIgnoreCase(name, "connection")) {
@@ -279,7 +287,12 @@ ResponseParser::Status ResponseParser::ParseHead(absl::string_view head) {
     state_ = State::kStart;
     return Status::kIncomplete;
   }
-  if (status_code_ == 204 || status_code_ == 304) return Status::kComplete;
+  if (observer_ != nullptr) {
+    observer_->OnResponseHead(status_code_, reason, headers_);
+  }
+  if (status_code_ == 204 || status_code_ == 304 || no_body_) {
+    return Status::kComplete;
+  }
   // A transfer coding overrides Content-Length; one other than chunked
   // leaves only the close to end the body.
   if (chunked) {
@@ -297,4 +310,4 @@ ResponseParser::Status ResponseParser::ParseHead(absl::string_view head) {
   return Status::kIncomplete;
 }
 
-}  // namespace eddy::load
+}  // namespace eddy::http
