@@ -259,7 +259,10 @@ void Server::Drain() {
   drain_requested_.notify_all();
   if (!entered) return;
   NotifyOrLog("STOPPING=1");
-  if (LogEnabled(LogSeverity::kInfo)) {
+  // Without a delay the drain is only the first step of the stop that
+  // follows at once, and "server.stop" says it.
+  if (options_.drain_delay > absl::ZeroDuration() &&
+      LogEnabled(LogSeverity::kInfo)) {
     Log(LogSeverity::kInfo, "server.drain",
         absl::StrCat("draining for ",
                      absl::FormatDuration(options_.drain_delay),

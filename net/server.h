@@ -103,8 +103,9 @@ struct ServerOptions : WorkerGroupOptions {
 // thread (never from a worker or a handler). state() and Drain() from any
 // thread at any time; port(), local_address(), stats(), acceptor_stats(),
 // Live(), worker(i) and worker_loop(i) from any thread after Start returned
-// OK. Start, Drain and Stop log "server.start", "server.drain" and
-// "server.stop" (core/log.h); Stop then flushes the log's suppressed counts.
+// OK. Start, Drain (with a drain_delay) and Stop log "server.start",
+// "server.drain" and "server.stop" (core/log.h); Stop then flushes the
+// log's suppressed counts.
 class Server {
  public:
   Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory);
