@@ -27,19 +27,24 @@
 #include "gtest/gtest.h"
 #include "tests/support/http_test_client.h"
 #include "tests/support/program_process.h"
+#include "tests/support/run_command.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
 namespace eddy {
 namespace {
 
+using ::eddy::testing::CommandResult;
 using ::eddy::testing::Eventually;
+using ::eddy::testing::HaveTool;
 using ::eddy::testing::HttpTestReader;
 using ::eddy::testing::HttpTestResponse;
 using ::eddy::testing::kTestDeadline;
 using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
+using ::eddy::testing::RunCommand;
 using ::eddy::testing::TestClient;
+using ::eddy::testing::UnusedLoopbackAddress;
 
 ProgramLaunch Httpd(std::vector<std::string> extra_args) {
   ProgramLaunch launch;
@@ -322,6 +327,104 @@ TEST_F(HandoffTest, FailedNewProcessLeavesTheOldOneServingForTheNext) {
   EXPECT_EQ(next.Stop(), 0);
   for (const char* name : {"a.log", "b.log", "c.log"}) {
     std::filesystem::remove(TempPath(name));
+  }
+}
+
+TEST_F(HandoffTest, HandOffUnderWrkLoadHasNoErrors) {
+  if (!HaveTool("wrk")) GTEST_SKIP() << "wrk is not installed";
+  const std::string old_log = TempPath("wrk-old.log");
+  const std::string new_log = TempPath("wrk-new.log");
+  auto old_server = std::make_unique<ProgramProcess>(Generation(old_log));
+  ASSERT_GT(old_server->port(), 0) << old_server->start_line();
+  const int port = old_server->port();
+
+  CommandResult wrk;
+  std::thread load([&] {
+    wrk = RunCommand(
+        absl::StrCat("wrk -t1 -c16 -d8s http://127.0.0.1:", port, "/"));
+  });
+  ASSERT_TRUE(Eventually([&] { return LinesIn(old_log) >= 100; }));
+  ProgramProcess new_server(Generation(new_log));
+  EXPECT_EQ(new_server.port(), port) << new_server.start_line();
+  EXPECT_EQ(old_server->WaitForExit(kTestDeadline), 0);
+  load.join();
+
+  EXPECT_EQ(wrk.exit_code, 0) << wrk.output;
+  EXPECT_TRUE(absl::StrContains(wrk.output, "Requests/sec")) << wrk.output;
+  EXPECT_FALSE(absl::StrContains(wrk.output, "Socket errors")) << wrk.output;
+  EXPECT_FALSE(absl::StrContains(wrk.output, "Non-2xx")) << wrk.output;
+  EXPECT_EQ(new_server.Stop(), 0);
+  // Both served wrk's requests: the hand-off happened under the load.
+  EXPECT_GT(LinesIn(new_log), 0u);
+  std::filesystem::remove(old_log);
+  std::filesystem::remove(new_log);
+}
+
+// Three eddy-httpd behind HAProxy (checks on /readyz), restarted one at a
+// time with hand-offs while a client keeps asking through HAProxy.
+TEST(Fleet, RollingRestartBehindHaproxyLosesNoRequest) {
+  if (!HaveTool("haproxy")) {
+    GTEST_SKIP() << "haproxy is not installed "
+                    "(third_party/install_deps.sh --deploy)";
+  }
+  const int front = UnusedLoopbackAddress().port();
+  std::vector<int> ports;
+  for (int i = 0; i < 3; ++i) ports.push_back(UnusedLoopbackAddress().port());
+  const std::string config_path = TempPath("haproxy.cfg");
+  std::string config = absl::StrCat(
+      "defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
+      "  timeout server 30s\n  retries 2\n  option redispatch\n"
+      "frontend www\n  bind 127.0.0.1:",
+      front,
+      "\n  default_backend eddy\n"
+      "backend eddy\n  balance roundrobin\n  option httpchk GET /readyz\n"
+      "  default-server check inter 100ms fall 3 rise 2\n");
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&config, "  server eddy", i, " 127.0.0.1:", ports[i], "\n");
+  }
+  std::ofstream(config_path) << config;
+
+  const auto instance = [&](int i) {
+    return Httpd({absl::StrCat("--port=", ports[i]), "--drain_delay=1s",
+                  "--handoff_socket=" + TempPath(absl::StrCat("fleet", i))});
+  };
+  std::vector<std::unique_ptr<ProgramProcess>> fleet;
+  for (int i = 0; i < 3; ++i) {
+    std::filesystem::remove(TempPath(absl::StrCat("fleet", i)));
+    fleet.push_back(std::make_unique<ProgramProcess>(instance(i)));
+    ASSERT_EQ(fleet.back()->port(), ports[i]) << fleet.back()->start_line();
+  }
+  ProgramLaunch haproxy_launch;
+  haproxy_launch.path = "/usr/sbin/haproxy";
+  if (!std::filesystem::exists(haproxy_launch.path)) {
+    haproxy_launch.path = "/usr/bin/haproxy";
+  }
+  haproxy_launch.args = {"-db", "-f", config_path};
+  haproxy_launch.has_start_line = false;
+  ProgramProcess haproxy(haproxy_launch);
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<HttpTestResponse> r = GetOnce(front, "/");
+    return r.ok() && r->status == 200;
+  }));
+
+  ContinuousClient client(front);
+  for (int i = 0; i < 3; ++i) {
+    const int64_t before = client.succeeded();
+    ASSERT_TRUE(Eventually([&] { return client.succeeded() >= before + 50; }));
+    auto next = std::make_unique<ProgramProcess>(instance(i));
+    ASSERT_EQ(next->port(), ports[i]) << next->start_line();
+    EXPECT_EQ(fleet[i]->WaitForExit(kTestDeadline), 0) << "instance " << i;
+    fleet[i] = std::move(next);
+  }
+  const int64_t after = client.succeeded();
+  ASSERT_TRUE(Eventually([&] { return client.succeeded() >= after + 50; }));
+  client.Stop();
+  EXPECT_EQ(client.failed(), 0) << client.first_failure();
+  for (auto& server : fleet) EXPECT_EQ(server->Stop(), 0);
+  haproxy.Stop();
+  std::filesystem::remove(config_path);
+  for (int i = 0; i < 3; ++i) {
+    std::filesystem::remove(TempPath(absl::StrCat("fleet", i)));
   }
 }
 

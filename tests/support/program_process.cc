@@ -71,7 +71,7 @@ ProgramProcess::ProgramProcess(const ProgramLaunch& launch) {
     return;
   }
   stdout_ = ::fdopen(out[0], "r");
-  if (stdout_ == nullptr) return;
+  if (stdout_ == nullptr || !launch.has_start_line) return;
   // Unbuffered: poll() must see what fgetc has not taken yet.
   std::setvbuf(stdout_, nullptr, _IONBF, 0);
   start_line_ = ReadLine(stdout_, absl::Now() + kTestDeadline);

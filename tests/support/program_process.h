@@ -23,6 +23,9 @@ struct ProgramLaunch {
   // which only the child can know, hence set between fork and exec. -1:
   // none.
   int listen_fd = -1;
+  // Whether the program prints a start line that the constructor waits for
+  // (eddy's programs); false for other tools (e.g. haproxy).
+  bool has_start_line = true;
 };
 
 // A shipped program running in a child process, its stdout on a pipe.
