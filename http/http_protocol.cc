@@ -1,5 +1,7 @@
 #include "eddy/http/http_protocol.h"
 
+#include <sys/socket.h>
+
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -7,6 +9,9 @@
 #include "eddy/http/http_date.h"
 #include "eddy/http/internal/http_connection_handler.h"
 #include "eddy/http/internal/http_metrics.h"
+#include "eddy/net/connection.h"
+#include "eddy/net/server_state.h"
+#include "eddy/net/worker.h"
 
 namespace eddy::http {
 namespace {
@@ -323,7 +328,13 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
                                           Response& response) {
   const int status = response.status();
   const bool no_body = StatusHasNoBody(status);
-  if (response.close_connection() || stopping_) keep_alive_ = false;
+  // The state is read per response (one atomic load) as well as noted by
+  // OnDrain: a response written between Drain and this worker's OnDrain
+  // says "close" too.
+  if (response.close_connection() || stopping_ || ending_ ||
+      conn.worker().server_state() == ServerState::kDraining) {
+    keep_alive_ = false;
+  }
   std::string& head = ScratchHead();
   head.clear();
   absl::StrAppend(&head, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
@@ -452,13 +463,46 @@ void HttpConnectionHandler::OnClose(Connection& conn, CloseReason /*reason*/) {
       budget_account_, options_.max_buffered_request_bytes);
 }
 
+void HttpConnectionHandler::OnDrain(Connection& conn) { EndSoon(conn); }
+
+void HttpConnectionHandler::OnMaxAge(Connection& conn) { EndSoon(conn); }
+
+void HttpConnectionHandler::EndSoon(Connection& conn) {
+  if (ending_) return;
+  ending_ = true;
+  // Not closed at once even when idle: the client may have sent its next
+  // request already, and closing under it would lose it. A request that
+  // comes within the grace is answered, with "Connection: close".
+  ArmIdleGrace(conn);
+}
+
+void HttpConnectionHandler::ArmIdleGrace(Connection& conn) {
+  conn.RunAfter(options_.drain_idle_grace,
+                [this](Connection& conn) { CloseIfIdle(conn); });
+}
+
+void HttpConnectionHandler::CloseIfIdle(Connection& conn) {
+  if (conn.closing() || !Idle(conn.input())) return;
+  if (conn.output_bytes() > 0) {
+    // A keep-alive response from before the drain is still leaving: its
+    // client may send again once it has it.
+    ArmIdleGrace(conn);
+    return;
+  }
+  conn.Close(CloseReason::kLocalClose);
+}
+
 void HttpConnectionHandler::OnServerStopping(Connection& conn) {
   stopping_ = true;
   // A request in flight (being received or answered) finishes first, with
   // "Connection: close"; an idle keep-alive connection closes now.
-  if (Idle(conn.input())) {
-    conn.Close(CloseReason::kServerStopping);
-  }
+  if (!Idle(conn.input())) return;
+  // A connection opened but not yet read (Stop hands the listener's queue
+  // to the workers just before this) may hold its request in the socket:
+  // its readable edge is still to come, and closing now would lose it.
+  char byte;
+  if (::recv(conn.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) return;
+  conn.Close(CloseReason::kServerStopping);
 }
 
 }  // namespace eddy::http

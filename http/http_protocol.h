@@ -42,6 +42,11 @@ struct HttpOptions {
   // Router::HandleStream) keep flowing. A lone request is never held: its
   // own limits bound it.
   size_t max_buffered_request_bytes = 64 * 1024 * 1024;
+  // When the server drains (Handler::OnDrain) or a connection reaches its
+  // max age, every response says "Connection: close", and a keep-alive
+  // connection with no request in progress is closed once it stayed so for
+  // this long: a request already on the wire is answered, never cut.
+  absl::Duration drain_idle_grace = absl::Seconds(1);
   // Common Log Format lines, if set.
   std::shared_ptr<AccessLog> access_log;
   // Where requests are counted (by method, route pattern and status class),

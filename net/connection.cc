@@ -32,6 +32,19 @@ void Connection::Open(std::unique_ptr<Handler> handler) {
     SetIdleTimeout(options_.idle_timeout);
   }
   Dispatch([this] { handler_->OnOpen(*this); });
+  if (options_.max_age != absl::InfiniteDuration()) ArmMaxAgeTimer();
+}
+
+void Connection::ArmMaxAgeTimer() {
+  // The spread comes from a hash of the id (Fibonacci hashing), not a random
+  // generator: stateless, and distinct for the connections of one burst.
+  const uint64_t mixed = id_ * 0x9E3779B97F4A7C15ull;
+  const double unit = static_cast<double>(mixed >> 11) * 0x1.0p-53;
+  const double jitter = std::max(0.0, options_.max_age_jitter);
+  const absl::Duration age = options_.max_age * (1.0 + jitter * unit);
+  RunAfter(age, [](Connection& conn) {
+    if (!conn.closing()) conn.handler_->OnMaxAge(conn);
+  });
 }
 
 void Connection::ReadBeforeRegistering() {
@@ -49,6 +62,11 @@ absl::Status Connection::Register(bool already_watched) {
 void Connection::NotifyServerStopping() {
   if (phase_ != Phase::kOpen) return;
   Dispatch([this] { handler_->OnServerStopping(*this); });
+}
+
+void Connection::NotifyDraining() {
+  if (phase_ != Phase::kOpen) return;
+  Dispatch([this] { handler_->OnDrain(*this); });
 }
 
 void Connection::ForceClose(CloseReason reason) {

@@ -48,6 +48,13 @@ struct ConnectionOptions {
   // A Close() whose output the peer does not read within this time becomes
   // an Abort(), so a stalled peer cannot hold a connection forever.
   absl::Duration close_linger = absl::Seconds(30);
+  // A connection open this long gets Handler::OnMaxAge (by default a
+  // graceful Close), so that long-lived clients reconnect and a fleet that
+  // grew rebalances. Each connection's age limit is spread over
+  // [max_age, max_age * (1 + max_age_jitter)] so that the connections of a
+  // burst do not all end at once. Infinite: never.
+  absl::Duration max_age = absl::InfiniteDuration();
+  double max_age_jitter = 0.1;
   // An accepted connection is read at once, before it is registered with
   // epoll, because its first bytes are most likely there already (set by
   // Server from ServerOptions::defer_accept). Where they are not, it costs
@@ -220,6 +227,10 @@ class Connection final : private IoHandler {
   absl::Status Register(bool already_watched);
   // Handler::OnServerStopping inside a dispatch.
   void NotifyServerStopping();
+  // Handler::OnDrain inside a dispatch.
+  void NotifyDraining();
+  // Schedules Handler::OnMaxAge (ConnectionOptions::max_age).
+  void ArmMaxAgeTimer();
   // Abort inside a dispatch: the connection is closed when this returns.
   void ForceClose(CloseReason reason);
   // Ends the connection without callbacks when it was never opened.

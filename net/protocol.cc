@@ -34,6 +34,7 @@ void Handler::OnInputEnd(Connection& conn) {
 void Handler::OnIdleTimeout(Connection& conn) {
   conn.Close(CloseReason::kIdleTimeout);
 }
+void Handler::OnMaxAge(Connection& conn) { conn.Close(); }
 void Handler::OnServerStopping(Connection& conn) {
   conn.Close(CloseReason::kServerStopping);
 }

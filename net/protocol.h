@@ -60,6 +60,23 @@ class Handler {
   // default closes the connection.
   virtual void OnIdleTimeout(Connection& conn);
 
+  // The server began draining (Server::Drain; ServerState::kDraining): it
+  // still serves, but will stop after its drain_delay, and a load balancer
+  // is being told to send no more. Called once per connection: on those
+  // open when draining began, and on those accepted while draining right
+  // after OnOpen. A protocol that can say "go away" (a last response with
+  // "Connection: close", a GOAWAY, a redirect to another server) does it
+  // here or on its next message. The default does nothing: the connection
+  // lasts until the client closes it or Stop asks it to end.
+  virtual void OnDrain(Connection& conn) {}
+
+  // The connection is older than ConnectionOptions::max_age: end it
+  // gracefully so that the client reconnects (perhaps to another server of
+  // the fleet). The default closes it once its queued output is flushed; a
+  // protocol with requests in flight overrides this to end after the
+  // current one (HTTP: "Connection: close" on the next response).
+  virtual void OnMaxAge(Connection& conn);
+
   // The server is shutting down gracefully. The default closes the
   // connection once its output is flushed; a protocol with a request in
   // flight lets it finish first and then closes.

@@ -1,7 +1,12 @@
 #include "eddy/net/serve.h"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "eddy/core/signals.h"
@@ -24,12 +29,28 @@ int ServeUntilSignal(Server& server, absl::string_view program,
                            " with ", server.worker_count(), " workers", detail)
                   .c_str());
   std::fflush(stdout);
-  const int signal_number = WaitForTerminationSignal();
-  std::printf(
-      "%s\n",
-      absl::StrCat(program, ": signal ", signal_number, ", draining").c_str());
-  std::fflush(stdout);
+  // Signals are taken on a thread of their own, so that a drain may also
+  // begin elsewhere (a hand-off calls Server::Drain) while a second signal
+  // still cuts the drain delay short.
+  std::atomic<bool> stopped{false};
+  std::thread signals([&] {
+    while (true) {
+      const int signal_number = WaitForTerminationSignal();
+      if (stopped.load()) return;
+      std::printf("%s\n", absl::StrCat(program, ": signal ", signal_number,
+                                       ", draining")
+                              .c_str());
+      std::fflush(stdout);
+      server.Drain();
+    }
+  });
+  server.WaitForDrainEnd();
   server.Stop();
+  stopped.store(true);
+  // The termination signals are blocked in every thread, so this one is
+  // taken by the signal thread's sigwait, which then sees `stopped`.
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
   return 0;
 }
 

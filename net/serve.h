@@ -8,7 +8,9 @@ namespace eddy {
 
 // The life of a server program's main thread: start `server`, print one
 // line saying where it listens ("<program> listening on <prefix>ADDR<suffix>
-// with N workers<detail>"), wait for SIGINT or SIGTERM, stop gracefully.
+// with N workers<detail>"), wait for SIGINT or SIGTERM (or another caller
+// of Server::Drain, e.g. a hand-off), drain for ServerOptions::drain_delay
+// (a second signal ends it early), stop gracefully.
 // Returns the process exit status: 0 after a clean stop, 1 when Start failed
 // (the reason goes to stderr).
 //

@@ -1,5 +1,12 @@
 #include "eddy/net/server.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -7,8 +14,10 @@
 #include "absl/strings/str_join.h"
 #include "eddy/core/log.h"
 #include "eddy/net/internal/acceptor.h"
+#include "eddy/net/internal/handoff.h"
 #include "eddy/net/internal/server_metrics.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/service_manager.h"
 
 namespace eddy {
 namespace {
@@ -67,7 +76,57 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
        duration(c.write_timeout));
   note(c.close_linger != d.close_linger, "close_linger",
        duration(c.close_linger));
+  note(options.drain_delay != defaults.drain_delay, "drain_delay",
+       duration(options.drain_delay));
+  note(options.listen_fd != defaults.listen_fd, "listen_fd", options.listen_fd);
+  note(c.max_age != d.max_age, "max_age", duration(c.max_age));
+  note(options.handoff_socket != defaults.handoff_socket, "handoff_socket",
+       options.handoff_socket);
   return absl::StrJoin(changed, " ");
+}
+
+// How long a new server waits for the old one's sockets.
+constexpr absl::Duration kHandoffTimeout = absl::Seconds(30);
+
+int SocketOption(int fd, int level, int name) {
+  int value = 0;
+  socklen_t size = sizeof(value);
+  if (::getsockopt(fd, level, name, &value, &size) != 0) return -1;
+  return value;
+}
+
+// Checks a listener handed to us (socket activation, hand-off) and makes it
+// fit for the acceptor.
+absl::Status CheckInheritedListener(int fd, const ServerOptions& options) {
+  if (SocketOption(fd, SOL_SOCKET, SO_TYPE) != SOCK_STREAM ||
+      SocketOption(fd, SOL_SOCKET, SO_ACCEPTCONN) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the inherited fd ", fd,
+        " is not a listening stream socket; check the socket unit (or "
+        "LISTEN_FDS) that passed it"));
+  }
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(fd);
+  if (!local.ok()) return local.status();
+  if (options.port != 0 && local->port() != options.port) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the inherited listener is on ", local->ToString(), ", not port ",
+        options.port, "; pass --port 0 or the listener's port"));
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    return absl::InternalError(
+        absl::StrCat("could not make the inherited listener non-blocking: ",
+                     std::strerror(errno)));
+  }
+  // Accepted sockets inherit these from the listener.
+  if (absl::Status s = SetNoDelay(fd, options.tcp_nodelay); !s.ok()) return s;
+  return SetKeepAlive(fd, options.keepalive);
+}
+
+void NotifyOrLog(absl::string_view state) {
+  if (absl::Status s = NotifyServiceManager(state); !s.ok()) {
+    Log(LogSeverity::kWarning, "server.notify", s.message());
+  }
 }
 
 }  // namespace
@@ -75,7 +134,8 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
 Server::Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory)
     : options_(WithReadOnAccept(std::move(options))),
       factory_(std::move(factory)),
-      group_(options_, factory_.get()) {}
+      group_(options_, factory_.get()),
+      inherited_listener_(options_.listen_fd) {}
 
 Server::~Server() { Stop(); }
 
@@ -86,17 +146,10 @@ absl::Status Server::Start() {
   if (options_.max_connections == 0) {
     return absl::InvalidArgumentError("max_connections must be at least 1");
   }
-  // Listen before any thread starts, so that a busy port fails fast.
-  absl::StatusOr<SocketAddress> address =
-      SocketAddress::Parse(options_.bind_address, options_.port);
-  if (!address.ok()) return address.status();
-  ListenOptions listen_options;
-  listen_options.reuse_port = options_.reuse_port;
-  listen_options.backlog = options_.backlog;
-  listen_options.tcp_nodelay = options_.tcp_nodelay;
-  listen_options.keepalive = options_.keepalive;
-  listen_options.defer_accept = options_.defer_accept;
-  absl::StatusOr<UniqueFd> listen_fd = Listen(*address, listen_options);
+  std::unique_ptr<HandoffClient> old_server;
+  absl::StatusOr<UniqueFd> handoff_listener = PrepareHandoff(&old_server);
+  if (!handoff_listener.ok()) return handoff_listener.status();
+  absl::StatusOr<UniqueFd> listen_fd = ListenOrInherit();
   if (!listen_fd.ok()) return listen_fd.status();
   absl::StatusOr<SocketAddress> local =
       SocketAddress::LocalOf(listen_fd->get());
@@ -138,10 +191,106 @@ absl::Status Server::Start() {
     metrics_ =
         std::make_unique<ServerMetrics>(*this, *acceptor_, *options_.metrics);
   }
+  if (old_server != nullptr) {
+    if (absl::Status s = old_server->SendReady(); !s.ok()) {
+      Log(LogSeverity::kWarning, "handoff.ready", s.message());
+    }
+  }
+  if (handoff_listener->valid())
+    StartHandoffServer(*std::move(handoff_listener));
+  NotifyOrLog("READY=1");
   return absl::OkStatus();
 }
 
+absl::StatusOr<UniqueFd> Server::PrepareHandoff(
+    std::unique_ptr<HandoffClient>* old) {
+  const std::string& path = options_.handoff_socket;
+  if (path.empty()) return UniqueFd();
+  if (inherited_listener_.valid()) {
+    return absl::InvalidArgumentError(
+        "handoff_socket and listen_fd both name a listener; pass one");
+  }
+  absl::StatusOr<HandoffClient> client =
+      HandoffClient::Request(path, kHandoffTimeout);
+  if (absl::IsNotFound(client.status())) return ListenForHandoff(path);
+  if (!client.ok()) return client.status();
+  inherited_listener_ = client->TakeListener();
+  UniqueFd handoff_listener = client->TakeHandoffListener();
+  *old = std::make_unique<HandoffClient>(*std::move(client));
+  return handoff_listener;
+}
+
+void Server::StartHandoffServer(UniqueFd handoff_listener) {
+  handoff_ = std::make_unique<HandoffServer>(
+      std::move(handoff_listener), acceptor_->listen_fd(), [this] { Drain(); });
+  if (absl::Status s = handoff_->Start(); !s.ok()) {
+    Log(LogSeverity::kWarning, "handoff.start", s.message());
+    handoff_.reset();
+  }
+}
+
+absl::StatusOr<UniqueFd> Server::ListenOrInherit() {
+  if (inherited_listener_.valid()) {
+    UniqueFd fd = std::move(inherited_listener_);
+    if (absl::Status s = CheckInheritedListener(fd.get(), options_); !s.ok()) {
+      return s;
+    }
+    return fd;
+  }
+  // Listen before any thread starts, so that a busy port fails fast.
+  absl::StatusOr<SocketAddress> address =
+      SocketAddress::Parse(options_.bind_address, options_.port);
+  if (!address.ok()) return address.status();
+  ListenOptions listen_options;
+  listen_options.reuse_port = options_.reuse_port;
+  listen_options.backlog = options_.backlog;
+  listen_options.tcp_nodelay = options_.tcp_nodelay;
+  listen_options.keepalive = options_.keepalive;
+  listen_options.defer_accept = options_.defer_accept;
+  return Listen(*address, listen_options);
+}
+
+void Server::Drain() {
+  const bool entered = group_.Drain();
+  {
+    std::lock_guard lock(drain_mutex_);
+    ++drain_requests_;
+  }
+  drain_requested_.notify_all();
+  if (!entered) return;
+  NotifyOrLog("STOPPING=1");
+  // Without a delay the drain is only the first step of the stop that
+  // follows at once, and "server.stop" says it.
+  if (options_.drain_delay > absl::ZeroDuration() &&
+      LogEnabled(LogSeverity::kInfo)) {
+    Log(LogSeverity::kInfo, "server.drain",
+        absl::StrCat("draining for ",
+                     absl::FormatDuration(options_.drain_delay),
+                     ": readiness fails, connections are asked to end"));
+  }
+}
+
+void Server::WaitForDrainEnd() {
+  std::unique_lock lock(drain_mutex_);
+  drain_requested_.wait(lock, [this] { return drain_requests_ > 0; });
+  if (options_.drain_delay == absl::InfiniteDuration()) {
+    drain_requested_.wait(lock, [this] { return drain_requests_ > 1; });
+    return;
+  }
+  const auto deadline = std::chrono::steady_clock::now() +
+                        absl::ToChronoNanoseconds(options_.drain_delay);
+  drain_requested_.wait_until(lock, deadline,
+                              [this] { return drain_requests_ > 1; });
+}
+
 void Server::Stop() {
+  if (running_ && state() == ServerState::kReady) NotifyOrLog("STOPPING=1");
+  if (handoff_ != nullptr) {
+    handoff_->Stop();
+    // The path is ours unless a new server took it over with the socket.
+    if (!handoff_->handed_off()) ::unlink(options_.handoff_socket.c_str());
+    handoff_.reset();
+  }
   // No scrape reads the acceptor or the workers once they begin to stop.
   metrics_.reset();
   if (acceptor_ != nullptr) acceptor_->Stop();

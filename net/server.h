@@ -1,7 +1,10 @@
 #ifndef EDDY_NET_SERVER_H_
 #define EDDY_NET_SERVER_H_
 
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -11,12 +14,15 @@
 #include "eddy/net/address.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/server_state.h"
 #include "eddy/net/worker.h"
 #include "eddy/net/worker_group.h"
 
 namespace eddy {
 
 class Acceptor;
+class HandoffClient;
+class HandoffServer;
 class ServerMetrics;
 
 // What the acceptor counted; Server::acceptor_stats().
@@ -62,6 +68,24 @@ struct ServerOptions : WorkerGroupOptions {
   // Server and have a writer per worker (writers() >= workers); worker i
   // writes as writer i.
   MetricsRegistry* metrics = nullptr;
+  // Drain() keeps the server accepting and serving this long (while
+  // readiness fails, so that load balancers stop sending) before
+  // WaitForDrainEnd returns and the program Stop()s. Zero: stop at once.
+  absl::Duration drain_delay = absl::ZeroDuration();
+  // A socket already listening, to serve on instead of binding one: from
+  // socket activation (TakeInheritedListeners, net/service_manager.h) or a
+  // hand-off (net/handoff.h). The Server owns it from construction. Start
+  // checks that it is a listening stream socket, and on `port` when that is
+  // not 0; bind_address, backlog, reuse_port and defer_accept are then the
+  // listener's own. -1: bind as configured.
+  int listen_fd = -1;
+  // A Unix socket path for restarts that lose nothing (net/internal/
+  // handoff.h): Start first asks a server answering there for its
+  // listening socket and, when one does, serves on that socket (no bind:
+  // its accept queue is never closed) and then tells the old server to
+  // drain. Either way this server then answers there for the next one, and
+  // drains itself when a new one took over. Empty: off.
+  std::string handoff_socket;
 };
 
 // Server is the multi-reactor TCP server: a WorkerGroup (N worker threads,
@@ -70,11 +94,18 @@ struct ServerOptions : WorkerGroupOptions {
 // workers round-robin. The protocol is whatever the ProtocolFactory's
 // handlers speak.
 //
-// Threading: Start and Stop are called from the owning thread (never from a
-// worker or a handler). port(), local_address(), stats(), acceptor_stats(),
-// worker(i) and worker_loop(i) are safe from any thread after Start
-// returned OK. Start and Stop log "server.start" and "server.stop"
-// (core/log.h); Stop then flushes the log's suppressed counts.
+// Lifecycle (ServerState): starting, ready once Start succeeded, draining
+// after Drain(), stopping once Stop() began. When NOTIFY_SOCKET is set
+// (systemd's Type=notify), Start sends "READY=1" and Drain (or a Stop
+// without one) "STOPPING=1" to the service manager.
+//
+// Threading: Start, WaitForDrainEnd and Stop are called from the owning
+// thread (never from a worker or a handler). state() and Drain() from any
+// thread at any time; port(), local_address(), stats(), acceptor_stats(),
+// Live(), worker(i) and worker_loop(i) from any thread after Start returned
+// OK. Start, Drain (with a drain_delay) and Stop log "server.start",
+// "server.drain" and "server.stop" (core/log.h); Stop then flushes the
+// log's suppressed counts.
 class Server {
  public:
   Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory);
@@ -86,7 +117,26 @@ class Server {
   // says what to do, e.g. "port 8080 on 0.0.0.0 is in use; ...".
   absl::Status Start();
 
-  // Graceful stop: stops accepting, then stops the WorkerGroup (asks every
+  // Enters draining (from ready; otherwise it only counts as a request, see
+  // WaitForDrainEnd): readiness fails at once, accepting and serving go
+  // on, and every connection gets Handler::OnDrain (those accepted later,
+  // right after OnOpen). Returns at once. Any thread, e.g. a signal
+  // handler's thread or a hand-off.
+  void Drain();
+
+  // Blocks until Drain() was called and then drain_delay passed, or Drain()
+  // was called a second time (an impatient operator's second SIGTERM).
+  // The owner calls Stop() next.
+  void WaitForDrainEnd();
+
+  // The lifecycle, one atomic load. Any thread.
+  ServerState state() const { return group_.state(); }
+  // Whether every worker loop turned within `bound` (WorkerGroup::Live):
+  // for a liveness probe.
+  bool Live(absl::Duration bound) const { return group_.Live(bound); }
+
+  // Graceful stop: stops accepting (after taking the connections already
+  // queued on the listener), then stops the WorkerGroup (asks every
   // handler to finish with Handler::OnServerStopping, waits until the
   // connections closed or shutdown_timeout passed, aborts the rest, joins
   // every thread). Idempotent.
@@ -106,6 +156,14 @@ class Server {
   Worker& worker(size_t i) const { return group_.worker(i); }
 
  private:
+  // The listening socket: the inherited one, or a new one bound as
+  // configured.
+  absl::StatusOr<UniqueFd> ListenOrInherit();
+  // With a handoff_socket: takes the listener of a server answering there
+  // (into inherited_listener_) and the hand-off socket, or makes one.
+  absl::StatusOr<UniqueFd> PrepareHandoff(std::unique_ptr<HandoffClient>* old);
+  void StartHandoffServer(UniqueFd handoff_listener);
+
   const ServerOptions options_;
   const std::unique_ptr<ProtocolFactory> factory_;
   WorkerGroup group_;
@@ -114,6 +172,14 @@ class Server {
   // Between a successful Start and the Stop after it.
   bool running_ = false;
   std::unique_ptr<ServerMetrics> metrics_;
+  // Answers the next process on ServerOptions::handoff_socket.
+  std::unique_ptr<HandoffServer> handoff_;
+  // ServerOptions::listen_fd until Start takes it.
+  UniqueFd inherited_listener_;
+  // Drain() calls so far, for WaitForDrainEnd.
+  std::mutex drain_mutex_;
+  std::condition_variable drain_requested_;
+  int drain_requests_ = 0;
 };
 
 }  // namespace eddy

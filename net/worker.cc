@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "eddy/core/clock.h"
 #include "eddy/net/internal/worker_access.h"
 #include "eddy/net/internal/worker_inbox.h"
 
@@ -11,14 +12,16 @@ namespace eddy {
 
 Worker::Worker(size_t index, EventLoop& loop, ProtocolFactory* factory,
                const ConnectionOptions& options, size_t inbox_depth,
-               std::atomic<int64_t>& open_connections)
+               std::atomic<int64_t>& open_connections,
+               const std::atomic<ServerState>& server_state)
     : index_(index),
       loop_(loop),
       factory_(factory),
       options_(options),
       open_connections_(open_connections),
       inbox_(std::make_unique<WorkerInbox>(inbox_depth)),
-      chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
+      chunks_(new std::atomic<Chunk*>[kMaxChunks]),
+      server_state_(server_state) {
   for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr);
 }
 
@@ -142,6 +145,7 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
     // reports whatever arrived or drained after the read.
     accepted_.Add();
     raw->Open(factory_->NewHandler(*raw));
+    if (draining_) raw->NotifyDraining();
     raw->ReadBeforeRegistering();
     if (!raw->closed()) {
       if (absl::Status watched = raw->Register(false); !watched.ok()) {
@@ -162,6 +166,7 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
   }
   accepted_.Add();
   raw->Open(handed_off ? factory_->NewHandler(*raw) : std::move(handler));
+  if (draining_) raw->NotifyDraining();
   return absl::OkStatus();
 }
 
@@ -203,6 +208,16 @@ void Worker::BeginShutdown() {
   pending.swap(pending_);
   for (PendingConnection* connect : pending) connect->CancelForShutdown();
   ForEachConnection([](Connection& conn) { conn.NotifyServerStopping(); });
+}
+
+void Worker::BeginDrain() {
+  if (draining_) return;
+  draining_ = true;
+  ForEachConnection([](Connection& conn) { conn.NotifyDraining(); });
+}
+
+void Worker::Heartbeat() {
+  last_heartbeat_ms_.store(MonotonicMillis(), std::memory_order_relaxed);
 }
 
 void Worker::AbortAll(CloseReason reason) {

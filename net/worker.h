@@ -13,6 +13,7 @@
 #include "eddy/net/connection.h"
 #include "eddy/net/connection_ref.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/server_state.h"
 
 namespace eddy {
 
@@ -50,8 +51,9 @@ struct WorkerStats {
 // acceptor or opened with Connect / Adopt, and counts what they do. It runs
 // on its EventLoop, and only there are its connections touched.
 //
-// Threading: index(), loop() and stats() may be called from any thread;
-// Adopt, open_count() and shutting_down() on the worker's loop thread only.
+// Threading: index(), loop(), stats() and server_state() may be called from
+// any thread; Adopt, open_count(), shutting_down() and draining() on the
+// worker's loop thread only.
 // The acceptor's hand-off and the group's shutdown steps are eddy's own and
 // not part of this interface.
 class Worker final : private WorkSource {
@@ -64,6 +66,12 @@ class Worker final : private WorkSource {
   WorkerStats stats() const;
   size_t index() const { return index_; }
   EventLoop& loop() const { return loop_; }
+  // Any thread: the lifecycle of the server (or WorkerGroup) this worker
+  // belongs to; one atomic load, cheap enough to read per request (e.g. to
+  // answer "Connection: close" while draining).
+  ServerState server_state() const {
+    return server_state_.load(std::memory_order_acquire);
+  }
 
   // Loop thread: makes `fd` (a connected, non-blocking socket) one of this
   // worker's connections, served by `handler`: the handler's OnOpen runs
@@ -77,6 +85,9 @@ class Worker final : private WorkSource {
   size_t open_count() const { return open_; }
   // Loop thread: true once the group began stopping; no connection opens.
   bool shutting_down() const { return shutting_down_; }
+  // Loop thread: true once this worker began draining (every connection
+  // open then got Handler::OnDrain; later ones get it after OnOpen).
+  bool draining() const { return draining_; }
 
  private:
   friend class Connection;
@@ -100,7 +111,8 @@ class Worker final : private WorkSource {
   // nothing is ever handed off (every connection is Adopted).
   Worker(size_t index, EventLoop& loop, ProtocolFactory* factory,
          const ConnectionOptions& options, size_t inbox_depth,
-         std::atomic<int64_t>& open_connections);
+         std::atomic<int64_t>& open_connections,
+         const std::atomic<ServerState>& server_state);
 
   // Acceptor thread (the inbox's single producer): queues `fd` and wakes
   // the worker if it sleeps. False (the caller keeps `fd`) when full.
@@ -124,6 +136,15 @@ class Worker final : private WorkSource {
   // Loop thread: cancels the connects in progress and asks every handler
   // to finish (Handler::OnServerStopping).
   void BeginShutdown();
+  // Loop thread: calls Handler::OnDrain on every open connection, and on
+  // every connection opened from now on.
+  void BeginDrain();
+  // Loop thread: notes that the loop turned now (see WorkerGroup::Live).
+  void Heartbeat();
+  // Any thread: MonotonicMillis of the last Heartbeat.
+  int64_t last_heartbeat_ms() const {
+    return last_heartbeat_ms_.load(std::memory_order_relaxed);
+  }
   // Loop thread: aborts every connection still open.
   void AbortAll(CloseReason reason);
   // Owner thread, after the loop has stopped: closes fds still queued.
@@ -163,7 +184,10 @@ class Worker final : private WorkSource {
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
   std::vector<uint32_t> free_slots_;
   std::vector<PendingConnection*> pending_;
+  const std::atomic<ServerState>& server_state_;
+  std::atomic<int64_t> last_heartbeat_ms_{0};
   bool shutting_down_ = false;
+  bool draining_ = false;
   uint32_t next_unused_slot_ = 0;
   size_t open_ = 0;
   uint64_t next_id_ = 1;

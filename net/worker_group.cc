@@ -82,18 +82,58 @@ absl::Status WorkerGroup::Start() {
   for (size_t i = 0; i < pool_->size(); ++i) {
     workers_.push_back(std::unique_ptr<Worker>(
         new Worker(i, pool_->loop(i), factory_, options_.connection,
-                   options_.inbox_depth, open_connections_)));
+                   options_.inbox_depth, open_connections_, state_)));
     pool_->loop(i).AddWorkSource(workers_.back().get());
   }
   if (absl::Status s = pool_->Start(); !s.ok()) {
     pool_->Stop();
     return s;
   }
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->Heartbeat();
+    w->loop().Post([w] {
+      w->loop().RunEvery(kHeartbeatInterval, [w] { w->Heartbeat(); });
+    });
+  }
   running_ = true;
+  state_.store(ServerState::kReady, std::memory_order_release);
   return absl::OkStatus();
 }
 
+bool WorkerGroup::Drain() {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (state_.load(std::memory_order_relaxed) != ServerState::kReady) {
+    return false;
+  }
+  state_.store(ServerState::kDraining, std::memory_order_release);
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->loop().Post([w] {
+      // Fds already handed off open first, so that they get OnDrain too.
+      w->RunPendingWork();
+      w->BeginDrain();
+    });
+  }
+  return true;
+}
+
+bool WorkerGroup::Live(absl::Duration bound) const {
+  const int64_t now = MonotonicMillis();
+  const int64_t bound_ms = absl::ToInt64Milliseconds(bound);
+  for (const auto& worker : workers_) {
+    if (now - worker->last_heartbeat_ms() > bound_ms) return false;
+  }
+  return true;
+}
+
 void WorkerGroup::Stop() {
+  {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (state_.load(std::memory_order_relaxed) != ServerState::kStarting) {
+      state_.store(ServerState::kStopping, std::memory_order_release);
+    }
+  }
   if (!running_) return;
   running_ = false;
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -12,6 +13,7 @@
 #include "eddy/core/event_loop.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/server_state.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
@@ -49,8 +51,9 @@ struct WorkerGroupOptions {
 // Worker::Adopt, which name their own handler, passes none.
 //
 // Threading: Start and Stop are called from the owning thread (never from a
-// worker or a handler). worker(i), loop(i), stats(), total_stats() and
-// open_connections() are safe from any thread after Start returned OK;
+// worker or a handler). worker(i), loop(i), stats(), total_stats(),
+// open_connections(), Drain() and Live() are safe from any thread after
+// Start returned OK, state() at any time;
 // what may be done with a Worker or EventLoop from another thread is said
 // in their headers (EventLoop::Post, Connect).
 class WorkerGroup {
@@ -72,6 +75,24 @@ class WorkerGroup {
   // Idempotent; a no-op before Start.
   void Stop();
 
+  // Moves a ready group to ServerState::kDraining and asks every connection
+  // to end soon: Handler::OnDrain on each one open now, and on each one
+  // opened later right after its OnOpen. Connections keep being served.
+  // Returns false (and does nothing) unless the group was ready. Any thread.
+  bool Drain();
+
+  // kStarting until Start succeeded, then kReady, kDraining after Drain, and
+  // kStopping once Stop began. Any thread.
+  ServerState state() const { return state_.load(std::memory_order_acquire); }
+
+  // Whether every worker loop turned within `bound`: each one notes the
+  // time on a timer of the loop's clock every kHeartbeatInterval, so a
+  // handler that blocks its loop (or a loop that died) shows as a stale
+  // note. For a liveness probe. A group run on a test's ManualClock looks
+  // dead unless the test advances it. Any thread after Start.
+  bool Live(absl::Duration bound) const;
+  static constexpr absl::Duration kHeartbeatInterval = absl::Milliseconds(250);
+
   size_t size() const { return workers_.size(); }
   Worker& worker(size_t i) const { return *workers_[i]; }
   EventLoop& loop(size_t i) const;
@@ -88,6 +109,10 @@ class WorkerGroup {
   const WorkerGroupOptions options_;
   ProtocolFactory* const factory_;
   std::atomic<int64_t> open_connections_{0};
+  std::atomic<ServerState> state_{ServerState::kStarting};
+  // Orders Drain's posts before Stop's: no drain task is posted to a loop
+  // that has begun stopping.
+  std::mutex lifecycle_mutex_;
   std::unique_ptr<LoopThreadPool> pool_;
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;

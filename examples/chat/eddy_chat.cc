@@ -2,10 +2,13 @@
 // other connected client, across all workers, through ConnectionRef.
 //
 //   eddy-chat --port 9200
+#include <cstdio>
+
 #include "absl/flags/flag.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/chat/chat_room.h"
+#include "examples/lifecycle_flags.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
 
@@ -20,6 +23,10 @@ int main(int argc, char** argv) {
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);
   options.workers = absl::GetFlag(FLAGS_workers);
+  if (absl::Status s = eddy::ApplyLifecycleFlags(options); !s.ok()) {
+    std::fprintf(stderr, "eddy-chat: %s\n", s.ToString().c_str());
+    return 1;
+  }
   eddy::Server server(options, eddy::chat::MakeChatFactory(
                                    std::make_shared<eddy::chat::ChatRoom>()));
   return eddy::ServeUntilSignal(server, "eddy-chat");

@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
+#include "examples/lifecycle_flags.h"
 #include "examples/metrics_listener.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
   if (!metrics.ok()) {
     std::fprintf(stderr, "eddy-redis: %s\n",
                  metrics.status().ToString().c_str());
+    return 1;
+  }
+  if (absl::Status s = eddy::ApplyLifecycleFlags(options); !s.ok()) {
+    std::fprintf(stderr, "eddy-redis: %s\n", s.ToString().c_str());
     return 1;
   }
   eddy::Server server(options, eddy::redis::MakeRedisFactory(

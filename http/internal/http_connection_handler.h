@@ -31,6 +31,8 @@ class HttpConnectionHandler final : public Handler {
   void OnData(Connection& conn, Buffer& input) override;
   void OnDrained(Connection& conn) override;
   void OnInputEnd(Connection& conn) override;
+  void OnDrain(Connection& conn) override;
+  void OnMaxAge(Connection& conn) override;
   void OnServerStopping(Connection& conn) override;
   void OnClose(Connection& conn, CloseReason reason) override;
 
@@ -71,6 +73,14 @@ class HttpConnectionHandler final : public Handler {
   // Arms the request timer for the head (or the body, if `body`).
   void ArmRequestTimer(Connection& conn, bool body);
   void OnRequestTimeout(Connection& conn);
+  // The connection should end soon (draining, or max age): every response
+  // from now on says "Connection: close", and an idle connection closes
+  // after HttpOptions::drain_idle_grace.
+  void EndSoon(Connection& conn);
+  void ArmIdleGrace(Connection& conn);
+  // From the grace timer: closes the connection if it is idle and its
+  // output left.
+  void CloseIfIdle(Connection& conn);
   // No request in progress and no answer owed.
   bool Idle(const Buffer& input) const;
   void ReleaseStateIfIdle(const Buffer& input);
@@ -100,6 +110,7 @@ class HttpConnectionHandler final : public Handler {
   bool continue_sent_ = false;
   bool input_ended_ = false;
   bool stopping_ = false;
+  bool ending_ = false;  // EndSoon was called
 };
 
 }  // namespace eddy::http

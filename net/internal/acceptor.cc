@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "eddy/core/clock.h"
 #include "eddy/core/log.h"
+#include "eddy/net/internal/socket.h"
 #include "eddy/net/internal/worker_access.h"
 
 namespace eddy {
@@ -71,8 +72,29 @@ absl::Status Acceptor::Start() {
 
 void Acceptor::Stop() {
   if (loop_ != nullptr) loop_->Stop();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    AcceptQueued();
+  }
   listen_fd_.reset();
+}
+
+void Acceptor::AcceptQueued() {
+  // Closing a listener resets the connections in its accept queue: clients
+  // that connected before Stop and were told nothing. Take them first; the
+  // workers still run and serve them while they stop. Bounded, since under
+  // load the queue refills as fast as it is taken.
+  const int limit = std::max(SystemMaxBacklog(), kMaxAcceptsPerWakeup);
+  for (int i = 0; i < limit; ++i) {
+    const int fd = ::accept4(listen_fd_.get(), nullptr, nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      break;
+    }
+    Dispatch(fd);
+  }
+  WakeWorkersWithNewConnections();
 }
 
 AcceptorStats Acceptor::stats() const {

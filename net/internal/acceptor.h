@@ -55,10 +55,15 @@ class Acceptor final : public IoHandler {
   ~Acceptor();
 
   absl::Status Start();
-  // Stops accepting, joins the thread and closes the listening socket.
+  // Stops accepting, joins the thread, hands the connections still queued
+  // on the listener to the workers (which must still run) and closes the
+  // listening socket.
   void Stop();
 
   AcceptorStats stats() const;
+  // The listening socket, e.g. to pass it to another process. Owner thread,
+  // until Stop.
+  int listen_fd() const { return listen_fd_.get(); }
   // Connections waiting in the listener's accept queue now (TCP_INFO's
   // tcpi_unacked on a listening socket), 0 if the kernel would not say.
   // Any thread until Stop.
@@ -69,6 +74,9 @@ class Acceptor final : public IoHandler {
 
  private:
   void AcceptAll();
+  // On the owner's thread once the acceptor thread ended: accepts what the
+  // listener's queue holds and hands it off.
+  void AcceptQueued();
   void AcceptBurst();
   void Dispatch(int fd);
   void WakeWorkersWithNewConnections();

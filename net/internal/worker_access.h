@@ -13,15 +13,18 @@ namespace eddy {
 // progress, and the tests of both. Internal; not installed.
 class WorkerAccess {
  public:
-  // A worker on `loop`, registered as its work source (for tests; a
-  // WorkerGroup makes its own). Before the loop runs.
+  static inline const std::atomic<ServerState> kReady{ServerState::kReady};
+
+  // A worker on `loop`, registered as its work source, whose server is
+  // always ready (for tests; a WorkerGroup makes its own). Before the loop
+  // runs.
   static std::unique_ptr<Worker> Create(size_t index, EventLoop& loop,
                                         ProtocolFactory* factory,
                                         const ConnectionOptions& options,
                                         size_t inbox_depth,
                                         std::atomic<int64_t>& open) {
     std::unique_ptr<Worker> worker(
-        new Worker(index, loop, factory, options, inbox_depth, open));
+        new Worker(index, loop, factory, options, inbox_depth, open, kReady));
     loop.AddWorkSource(worker.get());
     return worker;
   }

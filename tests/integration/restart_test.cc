@@ -1,0 +1,432 @@
+// Restarts that lose nothing, with the shipped programs in child processes:
+// SIGTERM drains (readiness fails, new connections are still served, exit
+// 0), socket activation (a test parent passes a bound socket as systemd
+// does), NOTIFY_SOCKET, and the listener hand-off between an old and a new
+// eddy-httpd under a continuous client.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "eddy/net/address.h"
+#include "eddy/net/internal/socket.h"
+#include "gtest/gtest.h"
+#include "tests/support/http_test_client.h"
+#include "tests/support/program_process.h"
+#include "tests/support/run_command.h"
+#include "tests/support/server_testing.h"
+#include "tests/support/test_client.h"
+
+namespace eddy {
+namespace {
+
+using ::eddy::testing::CommandResult;
+using ::eddy::testing::Eventually;
+using ::eddy::testing::HaveTool;
+using ::eddy::testing::HttpTestReader;
+using ::eddy::testing::HttpTestResponse;
+using ::eddy::testing::kTestDeadline;
+using ::eddy::testing::ProgramLaunch;
+using ::eddy::testing::ProgramProcess;
+using ::eddy::testing::RunCommand;
+using ::eddy::testing::TestClient;
+using ::eddy::testing::UnusedLoopbackAddress;
+
+ProgramLaunch Httpd(std::vector<std::string> extra_args) {
+  ProgramLaunch launch;
+  launch.path = EDDY_HTTPD_PATH;
+  launch.args = {"--bind=127.0.0.1", "--workers=1", "--log_level=warning"};
+  for (std::string& arg : extra_args) launch.args.push_back(std::move(arg));
+  return launch;
+}
+
+// One GET on a new connection: the response, or why there is none.
+absl::StatusOr<HttpTestResponse> GetOnce(int port, const std::string& path) {
+  absl::StatusOr<TestClient> client = TestClient::Connect(port);
+  if (!client.ok()) return client.status();
+  if (absl::Status s = client->SendAll(
+          absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: t\r\n\r\n"));
+      !s.ok()) {
+    return s;
+  }
+  HttpTestReader reader(*client);
+  return reader.Next();
+}
+
+size_t LinesIn(const std::string& path) {
+  std::ifstream file(path);
+  size_t lines = 0;
+  for (std::string line; std::getline(file, line);) ++lines;
+  return lines;
+}
+
+std::string TempPath(absl::string_view name) {
+  return absl::StrCat(::testing::TempDir(), "/eddy-restart-", ::getpid(), "-",
+                      name);
+}
+
+TEST(Restart, SigtermFailsReadinessAtOnceAndServesNewConnectionsForTheDelay) {
+  ProgramProcess httpd(Httpd({"--port=0", "--drain_delay=3s"}));
+  ASSERT_GT(httpd.port(), 0) << httpd.start_line();
+  absl::StatusOr<HttpTestResponse> ready = GetOnce(httpd.port(), "/readyz");
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(ready->status, 200);
+
+  ASSERT_EQ(::kill(httpd.pid(), SIGTERM), 0);
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<HttpTestResponse> r = GetOnce(httpd.port(), "/readyz");
+    return r.ok() && r->status == 503;
+  }));
+  // Readiness fails, but a new connection is still accepted and served.
+  absl::StatusOr<HttpTestResponse> hello = GetOnce(httpd.port(), "/");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->status, 200);
+  EXPECT_EQ(hello->Header("connection"), "close");
+  EXPECT_EQ(httpd.WaitForExit(kTestDeadline), 0);
+}
+
+TEST(Restart, SocketActivationServesOnThePassedListener) {
+  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
+  ASSERT_TRUE(any.ok());
+  absl::StatusOr<UniqueFd> listener = Listen(*any, ListenOptions{});
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(listener->get());
+  ASSERT_TRUE(local.ok());
+
+  ProgramLaunch launch = Httpd({"--port=0", "--listen_fds"});
+  launch.listen_fd = listener->get();
+  ProgramProcess httpd(launch);
+  ASSERT_EQ(httpd.port(), local->port()) << httpd.start_line();
+  // The parent closes its copy; the accept queue lives on in the child.
+  listener->reset();
+  absl::StatusOr<HttpTestResponse> hello = GetOnce(local->port(), "/");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->status, 200);
+  EXPECT_EQ(hello->body, "Hello, world!");
+  EXPECT_EQ(httpd.Stop(), 0);
+}
+
+TEST(Restart, SocketActivationRefusesAMissingOrWrongListener) {
+  // No LISTEN_FDS at all.
+  ProgramProcess none(Httpd({"--port=0", "--listen_fds"}));
+  EXPECT_EQ(none.port(), 0);
+  EXPECT_EQ(none.WaitForExit(kTestDeadline), 1);
+
+  // A listener on another port than the one configured.
+  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
+  ASSERT_TRUE(any.ok());
+  absl::StatusOr<UniqueFd> listener = Listen(*any, ListenOptions{});
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(listener->get());
+  ASSERT_TRUE(local.ok());
+  const int other_port = local->port() == 65535 ? 65534 : local->port() + 1;
+  ProgramLaunch launch =
+      Httpd({absl::StrCat("--port=", other_port), "--listen_fds"});
+  launch.listen_fd = listener->get();
+  ProgramProcess wrong(launch);
+  EXPECT_EQ(wrong.port(), 0);
+  EXPECT_EQ(wrong.WaitForExit(kTestDeadline), 1);
+}
+
+// A datagram socket standing in for systemd's notify socket.
+class NotifySocket {
+ public:
+  NotifySocket() : name_(absl::StrCat("@eddy-notify-test-", ::getpid())) {
+    fd_ = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, name_.data(), name_.size());
+    address.sun_path[0] = '\0';
+    bound_ = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address),
+                    offsetof(sockaddr_un, sun_path) + name_.size()) == 0;
+  }
+  bool bound() const { return bound_; }
+  const std::string& name() const { return name_; }
+  // The next datagram, or "" after the test deadline.
+  std::string Next() {
+    pollfd readable{fd_.get(), POLLIN, 0};
+    if (::poll(&readable, 1,
+               static_cast<int>(absl::ToInt64Milliseconds(kTestDeadline))) <=
+        0) {
+      return "";
+    }
+    char buffer[256];
+    const ssize_t n = ::recv(fd_.get(), buffer, sizeof(buffer), 0);
+    return n > 0 ? std::string(buffer, n) : "";
+  }
+
+ private:
+  std::string name_;
+  UniqueFd fd_;
+  bool bound_ = false;
+};
+
+TEST(Restart, NotifySocketHearsReadyAndStopping) {
+  NotifySocket notify;
+  ASSERT_TRUE(notify.bound()) << std::strerror(errno);
+  ProgramLaunch launch;
+  launch.path = EDDY_ECHO_PATH;
+  launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=1",
+                 "--log_level=warning"};
+  launch.env = {{"NOTIFY_SOCKET", notify.name()}};
+  ProgramProcess echo(launch);
+  ASSERT_GT(echo.port(), 0) << echo.start_line();
+  EXPECT_EQ(notify.Next(), "READY=1");
+  ASSERT_EQ(::kill(echo.pid(), SIGTERM), 0);
+  EXPECT_EQ(notify.Next(), "STOPPING=1");
+  EXPECT_EQ(echo.WaitForExit(kTestDeadline), 0);
+}
+
+// Requests without pause on fresh and keep-alive connections, counting
+// those that fail, until stopped (or a bound on their number).
+class ContinuousClient {
+ public:
+  explicit ContinuousClient(int port)
+      : port_(port), thread_([this] { Run(); }) {}
+  ~ContinuousClient() { Stop(); }
+  void Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  int64_t succeeded() const { return succeeded_.load(); }
+  int64_t failed() const { return failed_.load(); }
+  std::string first_failure() const { return first_failure_; }
+
+ private:
+  static constexpr int64_t kMaxRequests = 200000;
+
+  void Count(const absl::StatusOr<HttpTestResponse>& response) {
+    if (response.ok() && response->status == 200) {
+      succeeded_.fetch_add(1);
+      return;
+    }
+    if (failed_.fetch_add(1) == 0) {
+      first_failure_ = response.ok() ? absl::StrCat("status ", response->status)
+                                     : response.status().ToString();
+    }
+  }
+
+  void Run() {
+    std::optional<TestClient> kept;
+    std::optional<HttpTestReader> reader;
+    for (int64_t i = 0; i < kMaxRequests && !stop_.load(); ++i) {
+      if (i % 2 == 0) {
+        Count(GetOnce(port_, "/"));
+        continue;
+      }
+      if (!kept.has_value()) {
+        absl::StatusOr<TestClient> client = TestClient::Connect(port_);
+        if (!client.ok()) {
+          Count(client.status());
+          continue;
+        }
+        kept.emplace(*std::move(client));
+        reader.emplace(*kept);
+      }
+      absl::Status sent = kept->SendAll("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+      absl::StatusOr<HttpTestResponse> response =
+          sent.ok() ? reader->Next() : absl::StatusOr<HttpTestResponse>(sent);
+      Count(response);
+      // The server said this connection ends: the next request opens one.
+      if (!response.ok() || response->Header("connection") == "close") {
+        reader.reset();
+        kept.reset();
+      }
+    }
+  }
+
+  const int port_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> succeeded_{0};
+  std::atomic<int64_t> failed_{0};
+  std::string first_failure_;  // written by the client thread only
+  std::thread thread_;
+};
+
+class HandoffTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    socket_path_ = TempPath("handoff.sock");
+    std::filesystem::remove(socket_path_);
+  }
+  void TearDown() override { std::filesystem::remove(socket_path_); }
+  ProgramLaunch Generation(const std::string& access_log,
+                           const std::string& port = "--port=0") {
+    std::filesystem::remove(access_log);
+    return Httpd({port, "--drain_delay=1s", "--access_log=" + access_log,
+                  "--handoff_socket=" + socket_path_});
+  }
+  std::string socket_path_;
+};
+
+TEST_F(HandoffTest, NewProcessTakesOverUnderLoadAndNoRequestFails) {
+  const std::string old_log = TempPath("old.log");
+  const std::string new_log = TempPath("new.log");
+  auto old_server = std::make_unique<ProgramProcess>(Generation(old_log));
+  ASSERT_GT(old_server->port(), 0) << old_server->start_line();
+  const int port = old_server->port();
+
+  ContinuousClient client(port);
+  ASSERT_TRUE(Eventually([&] { return client.succeeded() >= 50; }));
+  ProgramProcess new_server(Generation(new_log));
+  // The new process serves the same listener, not a port of its own.
+  ASSERT_EQ(new_server.port(), port) << new_server.start_line();
+  EXPECT_EQ(old_server->WaitForExit(kTestDeadline), 0);
+  const int64_t at_exit = client.succeeded();
+  ASSERT_TRUE(Eventually([&] { return client.succeeded() >= at_exit + 50; }));
+  client.Stop();
+
+  EXPECT_EQ(client.failed(), 0) << client.first_failure();
+  EXPECT_EQ(new_server.Stop(), 0);
+  EXPECT_GT(LinesIn(old_log), 0u);
+  EXPECT_GT(LinesIn(new_log), 0u);
+  std::filesystem::remove(old_log);
+  std::filesystem::remove(new_log);
+}
+
+TEST_F(HandoffTest, FailedNewProcessLeavesTheOldOneServingForTheNext) {
+  const std::string log = TempPath("a.log");
+  ProgramProcess old_server(Generation(log));
+  ASSERT_GT(old_server.port(), 0) << old_server.start_line();
+  const int port = old_server.port();
+  const int other_port = port == 65535 ? 65534 : port + 1;
+
+  // Takes the listener, then fails its own checks (the listener is not on
+  // the port it was told) and exits before saying ready.
+  ProgramProcess failed(
+      Generation(TempPath("b.log"), absl::StrCat("--port=", other_port)));
+  EXPECT_EQ(failed.port(), 0) << failed.start_line();
+  EXPECT_EQ(failed.WaitForExit(kTestDeadline), 1);
+
+  absl::StatusOr<HttpTestResponse> ready = GetOnce(port, "/readyz");
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_FALSE(old_server.exited());
+
+  // The old one still answers on the hand-off socket.
+  ProgramProcess next(Generation(TempPath("c.log")));
+  ASSERT_EQ(next.port(), port) << next.start_line();
+  EXPECT_EQ(old_server.WaitForExit(kTestDeadline), 0);
+  absl::StatusOr<HttpTestResponse> hello = GetOnce(port, "/");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->status, 200);
+  EXPECT_EQ(next.Stop(), 0);
+  for (const char* name : {"a.log", "b.log", "c.log"}) {
+    std::filesystem::remove(TempPath(name));
+  }
+}
+
+TEST_F(HandoffTest, HandOffUnderWrkLoadHasNoErrors) {
+  if (!HaveTool("wrk")) GTEST_SKIP() << "wrk is not installed";
+  const std::string old_log = TempPath("wrk-old.log");
+  const std::string new_log = TempPath("wrk-new.log");
+  auto old_server = std::make_unique<ProgramProcess>(Generation(old_log));
+  ASSERT_GT(old_server->port(), 0) << old_server->start_line();
+  const int port = old_server->port();
+
+  CommandResult wrk;
+  std::thread load([&] {
+    wrk = RunCommand(
+        absl::StrCat("wrk -t1 -c16 -d8s http://127.0.0.1:", port, "/"));
+  });
+  ASSERT_TRUE(Eventually([&] { return LinesIn(old_log) >= 100; }));
+  ProgramProcess new_server(Generation(new_log));
+  EXPECT_EQ(new_server.port(), port) << new_server.start_line();
+  EXPECT_EQ(old_server->WaitForExit(kTestDeadline), 0);
+  load.join();
+
+  EXPECT_EQ(wrk.exit_code, 0) << wrk.output;
+  EXPECT_TRUE(absl::StrContains(wrk.output, "Requests/sec")) << wrk.output;
+  EXPECT_FALSE(absl::StrContains(wrk.output, "Socket errors")) << wrk.output;
+  EXPECT_FALSE(absl::StrContains(wrk.output, "Non-2xx")) << wrk.output;
+  EXPECT_EQ(new_server.Stop(), 0);
+  // Both served wrk's requests: the hand-off happened under the load.
+  EXPECT_GT(LinesIn(new_log), 0u);
+  std::filesystem::remove(old_log);
+  std::filesystem::remove(new_log);
+}
+
+// Three eddy-httpd behind HAProxy (checks on /readyz), restarted one at a
+// time with hand-offs while a client keeps asking through HAProxy.
+TEST(Fleet, RollingRestartBehindHaproxyLosesNoRequest) {
+  if (!HaveTool("haproxy")) {
+    GTEST_SKIP() << "haproxy is not installed "
+                    "(third_party/install_deps.sh --deploy)";
+  }
+  const int front = UnusedLoopbackAddress().port();
+  std::vector<int> ports;
+  for (int i = 0; i < 3; ++i) ports.push_back(UnusedLoopbackAddress().port());
+  const std::string config_path = TempPath("haproxy.cfg");
+  std::string config = absl::StrCat(
+      "defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
+      "  timeout server 30s\n  retries 2\n  option redispatch\n"
+      "frontend www\n  bind 127.0.0.1:",
+      front,
+      "\n  default_backend eddy\n"
+      "backend eddy\n  balance roundrobin\n  option httpchk GET /readyz\n"
+      "  default-server check inter 100ms fall 3 rise 2\n");
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&config, "  server eddy", i, " 127.0.0.1:", ports[i], "\n");
+  }
+  std::ofstream(config_path) << config;
+
+  const auto instance = [&](int i) {
+    return Httpd({absl::StrCat("--port=", ports[i]), "--drain_delay=1s",
+                  "--handoff_socket=" + TempPath(absl::StrCat("fleet", i))});
+  };
+  std::vector<std::unique_ptr<ProgramProcess>> fleet;
+  for (int i = 0; i < 3; ++i) {
+    std::filesystem::remove(TempPath(absl::StrCat("fleet", i)));
+    fleet.push_back(std::make_unique<ProgramProcess>(instance(i)));
+    ASSERT_EQ(fleet.back()->port(), ports[i]) << fleet.back()->start_line();
+  }
+  ProgramLaunch haproxy_launch;
+  haproxy_launch.path = "/usr/sbin/haproxy";
+  if (!std::filesystem::exists(haproxy_launch.path)) {
+    haproxy_launch.path = "/usr/bin/haproxy";
+  }
+  haproxy_launch.args = {"-db", "-f", config_path};
+  haproxy_launch.has_start_line = false;
+  ProgramProcess haproxy(haproxy_launch);
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<HttpTestResponse> r = GetOnce(front, "/");
+    return r.ok() && r->status == 200;
+  }));
+
+  ContinuousClient client(front);
+  for (int i = 0; i < 3; ++i) {
+    const int64_t before = client.succeeded();
+    ASSERT_TRUE(Eventually([&] { return client.succeeded() >= before + 50; }));
+    auto next = std::make_unique<ProgramProcess>(instance(i));
+    ASSERT_EQ(next->port(), ports[i]) << next->start_line();
+    EXPECT_EQ(fleet[i]->WaitForExit(kTestDeadline), 0) << "instance " << i;
+    fleet[i] = std::move(next);
+  }
+  const int64_t after = client.succeeded();
+  ASSERT_TRUE(Eventually([&] { return client.succeeded() >= after + 50; }));
+  client.Stop();
+  EXPECT_EQ(client.failed(), 0) << client.first_failure();
+  for (auto& server : fleet) EXPECT_EQ(server->Stop(), 0);
+  haproxy.Stop();
+  std::filesystem::remove(config_path);
+  for (int i = 0; i < 3; ++i) {
+    std::filesystem::remove(TempPath(absl::StrCat("fleet", i)));
+  }
+}
+
+}  // namespace
+}  // namespace eddy

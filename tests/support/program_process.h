@@ -1,0 +1,63 @@
+#ifndef EDDY_TESTS_SUPPORT_PROGRAM_PROCESS_H_
+#define EDDY_TESTS_SUPPORT_PROGRAM_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace eddy::testing {
+
+// How to start a shipped program for a test.
+struct ProgramLaunch {
+  std::string path;
+  std::vector<std::string> args;  // after argv[0]
+  // Set in the child only, before exec.
+  std::vector<std::pair<std::string, std::string>> env;
+  // A listening socket passed as fd 3 under the systemd socket-activation
+  // protocol: the child gets LISTEN_FDS=1 and LISTEN_PID=<its own pid>,
+  // which only the child can know, hence set between fork and exec. -1:
+  // none.
+  int listen_fd = -1;
+  // Whether the program prints a start line that the constructor waits for
+  // (eddy's programs); false for other tools (e.g. haproxy).
+  bool has_start_line = true;
+};
+
+// A shipped program running in a child process, its stdout on a pipe.
+// The constructor waits (at most kTestDeadline) for the start line; a
+// program that fails to start has no port and an exit status.
+//
+// Threading: one thread.
+class ProgramProcess {
+ public:
+  explicit ProgramProcess(const ProgramLaunch& launch);
+  ~ProgramProcess();  // Stop()s if still running
+  ProgramProcess(const ProgramProcess&) = delete;
+  ProgramProcess& operator=(const ProgramProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& start_line() const { return start_line_; }
+  int port() const { return port_; }
+
+  // Waits up to `timeout` for the child to exit by itself; its exit status,
+  // or -1 if it did not exit (normally) in time (it keeps running).
+  int WaitForExit(absl::Duration timeout);
+  // SIGTERM, then the exit status (-1 if it had to be killed).
+  int Stop();
+  bool exited() const { return pid_ < 0; }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* stdout_ = nullptr;
+  std::string start_line_;
+  int port_ = 0;
+};
+
+}  // namespace eddy::testing
+
+#endif  // EDDY_TESTS_SUPPORT_PROGRAM_PROCESS_H_
