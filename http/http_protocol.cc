@@ -407,7 +407,7 @@ void HttpConnectionHandler::UpdateRequestTimer(Connection& conn,
                                                bool receiving) {
   const bool body = receiving && state_->parser.head_complete();
   if (request_timer_.valid() && (!receiving || body != timing_body_)) {
-    conn.loop().Cancel(request_timer_);
+    conn.CancelTimer(request_timer_);
     request_timer_ = {};
   }
   if (!receiving || request_timer_.valid()) return;
@@ -419,8 +419,10 @@ void HttpConnectionHandler::ArmRequestTimer(Connection& conn, bool body) {
       body ? options_.request_body_timeout : options_.request_head_timeout;
   if (limit == absl::InfiniteDuration()) return;
   timing_body_ = body;
-  request_timer_ =
-      conn.loop().RunAfter(limit, [this, &conn] { OnRequestTimeout(conn); });
+  // A connection timer: it stops with the connection, and with this
+  // handler when the connection switches protocol (ReplaceHandler).
+  request_timer_ = conn.RunAfter(
+      limit, [this](Connection& conn) { OnRequestTimeout(conn); });
 }
 
 void HttpConnectionHandler::OnRequestTimeout(Connection& conn) {
@@ -445,8 +447,7 @@ void HttpConnectionHandler::OnRequestTimeout(Connection& conn) {
 }
 
 void HttpConnectionHandler::OnClose(Connection& conn, CloseReason /*reason*/) {
-  if (request_timer_.valid()) conn.loop().Cancel(request_timer_);
-  request_timer_ = {};
+  request_timer_ = {};  // connection timers end with the connection
   body_sink_.reset();
   RequestMemoryBudget::ForThisThread().Leave(
       budget_account_, options_.max_buffered_request_bytes);
