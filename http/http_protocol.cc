@@ -98,6 +98,7 @@ HttpConnectionHandler::HttpConnectionHandler(const Router& router,
     : router_(router), options_(options), metrics_(metrics) {}
 
 HttpConnectionHandler::~HttpConnectionHandler() {
+  DropStream();
   // Responders still out there deliver to nothing from now on.
   if (async_target_ != nullptr) *async_target_ = nullptr;
   if (budget_account_.held() > 0 || budget_account_.waiting()) {
@@ -286,16 +287,28 @@ Responder HttpConnectionHandler::MakeResponder(Connection& conn) {
   }
   return Responder(
       conn.ref(), [target = async_target_, sequence = ++async_sequence_](
-                      Connection& conn, Response response) {
+                      Connection& conn, Response response,
+                      std::shared_ptr<StreamChannel> stream) {
         if (*target != nullptr) {
-          (*target)->CompleteAsync(conn, sequence, std::move(response));
+          (*target)->CompleteAsync(conn, sequence, std::move(response),
+                                   std::move(stream));
+        } else if (stream != nullptr) {
+          stream->MarkClosed(/*client_gone=*/true);
         }
       });
 }
 
-void HttpConnectionHandler::CompleteAsync(Connection& conn, uint64_t sequence,
-                                          Response response) {
-  if (!awaiting_async_ || sequence != async_sequence_ || conn.closing()) return;
+void HttpConnectionHandler::CompleteAsync(
+    Connection& conn, uint64_t sequence, Response response,
+    std::shared_ptr<StreamChannel> stream) {
+  if (!awaiting_async_ || sequence != async_sequence_ || conn.closing()) {
+    if (stream != nullptr) stream->MarkClosed(/*client_gone=*/true);
+    return;
+  }
+  if (stream != nullptr) {
+    StartStream(conn, response, std::move(stream));
+    return;
+  }
   awaiting_async_ = false;
   WriteResponse(conn, response);
   if (conn.closing()) return;
@@ -319,21 +332,15 @@ void HttpConnectionHandler::RespondError(Connection& conn, int status,
   WriteResponse(conn, response);
 }
 
-void HttpConnectionHandler::WriteResponse(Connection& conn,
-                                          Response& response) {
-  const int status = response.status();
-  const bool no_body = StatusHasNoBody(status);
-  if (response.close_connection() || stopping_) keep_alive_ = false;
-  std::string& head = ScratchHead();
+void HttpConnectionHandler::StartHead(int status, std::string& head) {
   head.clear();
   absl::StrAppend(&head, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
                   "\r\nServer: ", options_.server_name,
                   "\r\nDate: ", CurrentHttpDate(), "\r\n");
-  if (!no_body) {
-    // A HEAD states the GET's length; 304 keeps no length of its own.
-    absl::StrAppend(&head, "Content-Length: ", response.content_length(),
-                    "\r\n");
-  }
+}
+
+void HttpConnectionHandler::EndHead(const Response& response,
+                                    std::string& head) {
   if (!keep_alive_) {
     head.append("Connection: close\r\n");
   } else if (http10_) {
@@ -341,6 +348,21 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
   }
   head.append(response.header_block().data(), response.header_block().size());
   head.append("\r\n");
+}
+
+void HttpConnectionHandler::WriteResponse(Connection& conn,
+                                          Response& response) {
+  const int status = response.status();
+  const bool no_body = StatusHasNoBody(status);
+  if (response.close_connection() || stopping_) keep_alive_ = false;
+  std::string& head = ScratchHead();
+  StartHead(status, head);
+  if (!no_body) {
+    // A HEAD states the GET's length; 304 keeps no length of its own.
+    absl::StrAppend(&head, "Content-Length: ", response.content_length(),
+                    "\r\n");
+  }
+  EndHead(response, head);
   const bool send_body = !head_only_ && !no_body;
   if (send_body && !response.has_file() && response.body().size() <= 4096) {
     // Small bodies join the head: one append to the output, one write.
@@ -360,22 +382,102 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
       }
     }
   }
-  FinishResponse(conn, response);
+  FinishResponse(conn, status, head_only_ ? 0 : response.content_length());
 }
 
-void HttpConnectionHandler::FinishResponse(Connection& conn,
-                                           const Response& response) {
+void HttpConnectionHandler::StartStream(Connection& conn, Response& head,
+                                        std::shared_ptr<StreamChannel> stream) {
+  const int status = head.status();
+  const bool no_body = StatusHasNoBody(status);
+  if (head.close_connection() || stopping_) keep_alive_ = false;
+  stream_has_body_ = !head_only_ && !no_body;
+  // HTTP/1.0 has no chunked coding: the body ends when the connection does.
+  stream_chunked_ = !http10_;
+  if (!stream_chunked_ && !no_body && !head_only_) keep_alive_ = false;
+  std::string& text = ScratchHead();
+  StartHead(status, text);
+  if (!no_body && stream_chunked_)
+    text.append("Transfer-Encoding: chunked\r\n");
+  EndHead(head, text);
+  conn.Send(text);
+  stream_status_ = status;
+  streamed_bytes_ = 0;
+  stream_ = std::move(stream);
+  stream_->Attach(this, conn.options().high_water_mark);
+}
+
+void HttpConnectionHandler::WritePiece(Connection& conn, std::string piece) {
+  stream_->Delivered(piece.size());
+  if (stream_has_body_) {
+    streamed_bytes_ += piece.size();
+    if (!stream_chunked_) {
+      conn.Send(std::move(piece));
+    } else if (piece.size() < OutputQueue::kMoveThreshold) {
+      conn.Send(absl::StrCat(absl::Hex(piece.size()), "\r\n", piece, "\r\n"));
+    } else {
+      conn.Send(absl::StrCat(absl::Hex(piece.size()), "\r\n"));
+      conn.Send(std::move(piece));
+      conn.Send("\r\n");
+    }
+  }
+  // Reading pauses at the mark too, and OnDrained says when it is below.
+  if (conn.output_full()) stream_->SetOverHighWater(true);
+  stream_->NotifyIfWritable();
+}
+
+void HttpConnectionHandler::FinishStream(Connection& conn, Trailers trailers) {
+  if (stream_has_body_ && stream_chunked_) {
+    std::string end = "0\r\n";
+    for (const auto& [name, value] : trailers) {
+      // A field that could break the framing is dropped, as in AddHeader.
+      if (name.empty() || name.find_first_of(":\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        continue;
+      }
+      absl::StrAppend(&end, name, ": ", value, "\r\n");
+    }
+    end.append("\r\n");
+    conn.Send(std::move(end));
+  }
+  stream_->MarkClosed(/*client_gone=*/false);
+  EndStream(conn);
+}
+
+void HttpConnectionHandler::AbandonStream(Connection& conn) {
+  // Without the body's end the connection cannot carry another response.
+  keep_alive_ = false;
+  stream_->MarkClosed(/*client_gone=*/false);
+  EndStream(conn);
+}
+
+void HttpConnectionHandler::EndStream(Connection& conn) {
+  stream_.reset();
+  awaiting_async_ = false;
+  FinishResponse(conn, stream_status_, streamed_bytes_);
+  if (conn.closing()) return;
+  conn.ResumeReading();
+  ProcessInput(conn, conn.input());
+}
+
+void HttpConnectionHandler::DropStream() {
+  if (stream_ == nullptr) return;
+  stream_->MarkClosed(/*client_gone=*/true);
+  stream_.reset();
+}
+
+void HttpConnectionHandler::FinishResponse(Connection& conn, int status,
+                                           uint64_t body_bytes) {
   if (options_.access_log != nullptr) {
     options_.access_log->Record(
         conn.loop(), conn.peer().host(),
         state_ != nullptr ? absl::string_view(state_->request_line) : "-",
-        response.status(), head_only_ ? 0 : response.content_length());
+        status, body_bytes);
   }
   if (metrics_ != nullptr && state_ != nullptr &&
       state_->metrics_route != nullptr) {
     metrics_->Finish(conn.worker_index(), *state_->metrics_route,
-                     state_->metrics_method, response.status(),
-                     state_->metrics_timed, state_->dispatched);
+                     state_->metrics_method, status, state_->metrics_timed,
+                     state_->dispatched);
     state_->metrics_route = nullptr;
   }
   if (!keep_alive_) conn.Close();
@@ -394,6 +496,10 @@ void HttpConnectionHandler::StartMeasuring(const Router::Route* route,
 }
 
 void HttpConnectionHandler::OnDrained(Connection& conn) {
+  if (stream_ != nullptr) {
+    stream_->SetOverHighWater(false);
+    stream_->NotifyIfWritable();
+  }
   ProcessInput(conn, conn.input());
 }
 
@@ -448,6 +554,7 @@ void HttpConnectionHandler::OnRequestTimeout(Connection& conn) {
 
 void HttpConnectionHandler::OnClose(Connection& conn, CloseReason /*reason*/) {
   request_timer_ = {};  // connection timers end with the connection
+  DropStream();
   body_sink_.reset();
   RequestMemoryBudget::ForThisThread().Leave(
       budget_account_, options_.max_buffered_request_bytes);
