@@ -16,10 +16,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
 #include "tests/support/run_command.h"
+#include "tests/support/test_client.h"
 
 namespace {
 
@@ -266,6 +268,50 @@ TEST_F(HttpdProgramTest, HeadlessChromiumLoadsThePageWithItsAssets) {
       << log;
   EXPECT_TRUE(absl::StrContains(log, "GET /static/eddy.png HTTP/1.1\" 200"))
       << log;
+}
+
+// The text/event-stream body GET /events?count=3 sends.
+constexpr absl::string_view kThreeEvents =
+    "id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 3\ndata: 3\n\n";
+
+TEST_F(HttpdProgramTest, EventsStreamToCurl) {
+  if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
+  CommandResult events = RunCommand(
+      absl::StrCat("curl -sSN -D /dev/stderr '",
+                   httpd_->url("/events?count=3&interval_ms=20"), "'"));
+  EXPECT_EQ(events.exit_code, 0) << events.output;
+  EXPECT_TRUE(
+      absl::StrContains(events.output, "Content-Type: text/event-stream"))
+      << events.output;
+  EXPECT_TRUE(absl::EndsWith(events.output, kThreeEvents)) << events.output;
+}
+
+TEST_F(HttpdProgramTest, EventsArriveChunkedAndEnd) {
+  auto client =
+      eddy::testing::TestClient::Connect(static_cast<uint16_t>(httpd_->port()));
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(client
+                  ->SendAll("GET /events?count=3&interval_ms=1 HTTP/1.1\r\n"
+                            "Host: t\r\n\r\n")
+                  .ok());
+  // One chunk per event, then the last chunk.
+  auto raw = client->ReceiveUntil("\r\n0\r\n\r\n", absl::Seconds(60));
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  const size_t body = raw->find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_TRUE(
+      absl::StrContains(raw->substr(0, body), "Transfer-Encoding: chunked"));
+  EXPECT_EQ(raw->substr(body + 4),
+            "f\r\nid: 1\ndata: 1\n\n\r\nf\r\nid: 2\ndata: 2\n\n\r\n"
+            "f\r\nid: 3\ndata: 3\n\n\r\n0\r\n\r\n");
+  // The connection persists: the next request is answered.
+  ASSERT_TRUE(client
+                  ->SendAll("GET /events?count=x HTTP/1.1\r\nHost: t\r\n"
+                            "Connection: close\r\n\r\n")
+                  .ok());
+  auto bad = client->ReceiveUntilClose(absl::Seconds(60));
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_TRUE(absl::StartsWith(*bad, "HTTP/1.1 400")) << *bad;
 }
 
 TEST_F(HttpdProgramTest, SigtermExitsZero) {
