@@ -145,7 +145,7 @@ void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
 void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
   const HttpMetrics::Burst burst(metrics_);
   if (!input.empty()) AcquireState();
-  while (!conn.closing() && !awaiting_async_ && !input.empty()) {
+  while (!conn.closing() && !awaiting_async_ && !upgraded_ && !input.empty()) {
     // A client that pipelines without reading its responses: stop here and
     // continue from OnDrained, so its output stays near the high-water mark
     // and its open files at the connection's cap.
@@ -186,6 +186,8 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
     parser.Reset();
     continue_sent_ = false;
   }
+  // The rest of the input belongs to the new protocol.
+  if (upgraded_) return;
   if (input.empty()) {
     input.ReleaseIfEmpty();
     ReleaseStateIfIdle(input);
@@ -311,7 +313,7 @@ void HttpConnectionHandler::CompleteAsync(
   }
   awaiting_async_ = false;
   WriteResponse(conn, response);
-  if (conn.closing()) return;
+  if (conn.closing() || upgraded_) return;
   conn.ResumeReading();
   ProcessInput(conn, conn.input());
 }
@@ -352,6 +354,10 @@ void HttpConnectionHandler::EndHead(const Response& response,
 
 void HttpConnectionHandler::WriteResponse(Connection& conn,
                                           Response& response) {
+  if (response.switching_protocols()) {
+    SwitchProtocols(conn, response);
+    return;
+  }
   const int status = response.status();
   const bool no_body = StatusHasNoBody(status);
   if (response.close_connection() || stopping_) keep_alive_ = false;
@@ -383,6 +389,22 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
     }
   }
   FinishResponse(conn, status, head_only_ ? 0 : response.content_length());
+}
+
+void HttpConnectionHandler::SwitchProtocols(Connection& conn,
+                                            Response& response) {
+  std::string& head = ScratchHead();
+  StartHead(101, head);
+  head.append("Connection: Upgrade\r\n");
+  head.append(response.header_block().data(), response.header_block().size());
+  head.append("\r\n");
+  conn.Send(head);
+  upgraded_ = true;
+  // The connection goes on under the new protocol whatever HTTP's
+  // keep-alive rules would have said.
+  keep_alive_ = true;
+  FinishResponse(conn, 101, 0);
+  conn.ReplaceHandler(response.TakeUpgrade());
 }
 
 void HttpConnectionHandler::StartStream(Connection& conn, Response& head,

@@ -101,6 +101,7 @@ void Response::Reset() {
   file_offset_ = 0;
   file_length_ = 0;
   close_connection_ = false;
+  upgrade_.reset();
 }
 
 }  // namespace eddy::http

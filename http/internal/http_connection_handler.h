@@ -75,6 +75,8 @@ class HttpConnectionHandler final : public Handler, private StreamTarget {
   void Dispatch(Connection& conn, const Request& request);
   void RespondError(Connection& conn, int status, absl::string_view detail);
   void WriteResponse(Connection& conn, Response& response);
+  // Sends the 101 head and hands the connection to the response's handler.
+  void SwitchProtocols(Connection& conn, Response& response);
   // A response head is the status line and the fields every response
   // carries (StartHead), its framing field (the caller's), then the
   // Connection field, the response's own fields and the blank line
@@ -130,6 +132,7 @@ class HttpConnectionHandler final : public Handler, private StreamTarget {
   bool continue_sent_ = false;
   bool input_ended_ = false;
   bool stopping_ = false;
+  bool upgraded_ = false;  // 101 sent: the connection is the new handler's
 };
 
 }  // namespace eddy::http
