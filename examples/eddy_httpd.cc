@@ -10,6 +10,8 @@
 //   GET  /events    ?count=N&interval_ms=M: N Server-Sent Events ("data: n",
 //                   with an id) M ms apart (defaults 10 and 1000), then the
 //                   end of the body
+//   GET  /ws        WebSocket echo: every text or binary message (up to
+//                   16 MiB) comes back as it came
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -30,6 +32,7 @@
 #include "eddy/http/metrics_route.h"
 #include "eddy/http/router.h"
 #include "eddy/http/static_files.h"
+#include "eddy/http/websocket.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
@@ -172,6 +175,20 @@ void ServerSentEvents(const eddy::http::Request& request,
   });
 }
 
+// GET /ws: sends every message back as it came.
+class EchoWebSocket final : public eddy::http::WebSocketHandler {
+ public:
+  void OnMessage(eddy::http::WebSocketSession& session,
+                 eddy::http::WebSocketMessageType type,
+                 std::string data) override {
+    if (type == eddy::http::WebSocketMessageType::kText) {
+      session.SendText(std::move(data));
+    } else {
+      session.SendBinary(std::move(data));
+    }
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,6 +248,14 @@ int main(int argc, char** argv) {
   eddy::http::AddMetricsRoute(*router, metrics);
   router->HandlePrefix("GET", "/bytes/", GeneratedBytes);
   router->HandleAsync("GET", "/events", ServerSentEvents);
+  eddy::http::WebSocketOptions websocket_options;
+  websocket_options.max_message_bytes = kMaxGeneratedBytes;
+  router->Handle("GET", "/ws",
+                 eddy::http::WebSocketRoute(
+                     [](const eddy::http::Request&) {
+                       return std::make_unique<EchoWebSocket>();
+                     },
+                     websocket_options));
   eddy::http::ServeStaticFiles(*router, "/static/", *files);
 
   eddy::ServerOptions options;

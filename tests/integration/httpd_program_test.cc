@@ -314,6 +314,85 @@ TEST_F(HttpdProgramTest, EventsArriveChunkedAndEnd) {
   EXPECT_TRUE(absl::StartsWith(*bad, "HTTP/1.1 400")) << *bad;
 }
 
+// A WebSocket session with Python's websockets package: each step prints
+// one line the test checks.
+constexpr absl::string_view kWebSocketScript = R"py(
+import asyncio, sys, websockets
+async def main(url):
+    async with websockets.connect(url, max_size=32 << 20) as ws:
+        await ws.send("hello")
+        print("text", await ws.recv())
+        await ws.send(b"\x00\xffbinary")
+        print("binary", await ws.recv() == b"\x00\xffbinary")
+        big = bytes(range(256)) * 4096
+        await ws.send([big[i:i + 65536] for i in range(0, len(big), 65536)])
+        print("fragmented", await ws.recv() == big)
+        largest = b"x" * (16 << 20)
+        await ws.send(largest)
+        print("16MiB", await ws.recv() == largest)
+        pong = await ws.ping(b"p")
+        await asyncio.wait_for(pong, 60)
+        print("pong")
+        await ws.close(code=4001, reason="done")
+        print("closed", ws.close_code)
+    async with websockets.connect(url, max_size=32 << 20) as ws:
+        try:
+            # The server refuses from the frame's header: the close may
+            # come while the client is still sending.
+            await ws.send(b"x" * ((16 << 20) + 1))
+            await ws.recv()
+        except websockets.ConnectionClosed as closed:
+            print("too big", closed.rcvd.code)
+asyncio.run(main(sys.argv[1]))
+)py";
+
+TEST_F(HttpdProgramTest, PythonWebSocketClientEchoes) {
+  if (RunCommand("/usr/bin/python3 -c 'import websockets'").exit_code != 0) {
+    GTEST_SKIP() << "Python's websockets is not installed "
+                    "(apt-get install python3-websockets)";
+  }
+  const std::string script =
+      absl::StrCat(::testing::TempDir(), "/eddy-websocket-", ::getpid(), ".py");
+  std::ofstream(script) << kWebSocketScript;
+  std::string url = httpd_->url("/ws");
+  url.replace(0, 4, "ws");
+  CommandResult result = RunCommand(
+      absl::StrCat("/usr/bin/python3 ", script, " ", url), absl::Seconds(180));
+  std::filesystem::remove(script);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output,
+            "text hello\nbinary True\nfragmented True\n16MiB True\npong\n"
+            "closed 4001\ntoo big 1009\n");
+}
+
+TEST_F(HttpdProgramTest, HeadlessChromiumEchoesOverWebSocket) {
+  std::string browser;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (HaveTool(name)) {
+      browser = name;
+      break;
+    }
+  }
+  if (browser.empty())
+    GTEST_SKIP() << "no Chromium installed (apt-get install chromium)";
+  const std::string profile =
+      absl::StrCat(::testing::TempDir(), "/eddy-chromium-ws-", ::getpid());
+  // The demo page opens /ws on load, sends a greeting and shows the echo;
+  // the virtual time budget lets the page run before the DOM is dumped.
+  CommandResult dom = RunCommand(
+      absl::StrCat(browser,
+                   " --headless --no-sandbox --disable-gpu --disable-quic "
+                   "--no-first-run --disable-background-networking "
+                   "--disable-component-update --disable-sync "
+                   "--virtual-time-budget=10000 --user-data-dir=",
+                   profile, " --dump-dom ", httpd_->url("/static/index.html")),
+      absl::Seconds(180));
+  std::filesystem::remove_all(profile);
+  EXPECT_TRUE(
+      absl::StrContains(dom.output, "WebSocket echo: hello from the page"))
+      << dom.output;
+}
+
 TEST_F(HttpdProgramTest, SigtermExitsZero) {
   EXPECT_EQ(httpd_->Stop(), 0);
   httpd_.reset();
