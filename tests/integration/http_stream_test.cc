@@ -207,7 +207,6 @@ class HttpStreamTest : public ::testing::Test {
     producer_saw_close_ = stream.closed();
   }
 
-  std::unique_ptr<Server> server_;
   std::mutex producers_mutex_;
   std::vector<std::thread> producers_;
   std::atomic<size_t> produced_{0};
@@ -216,6 +215,8 @@ class HttpStreamTest : public ::testing::Test {
   std::atomic<size_t> peak_output_{0};
   std::atomic<bool> producer_saw_close_{false};
   testing::Notification client_gone_;
+  // Last, so destroyed first: its loops stop before what their tasks use.
+  std::unique_ptr<Server> server_;
 };
 
 TEST_F(HttpStreamTest, Http11BodyIsChunkedWithTrailers) {
