@@ -1,6 +1,7 @@
 #include "eddy/http/websocket.h"
 
 #include <array>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"

@@ -3,6 +3,7 @@
 // to the new handler exactly once; the old handler's timers, pause and idle
 // timeout stop with it; it is destroyed only once its callback returned.
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,8 @@ struct Record {
   // still scheduled, and the idle timeout it found.
   std::atomic<bool> old_timer_still_scheduled{false};
   std::atomic<bool> idle_timeout_was_reset{false};
+  // The old handler read its own state after asking for the switch.
+  std::atomic<bool> old_handler_intact_after_asking{false};
 };
 
 // Echo that reports its life to the record.
@@ -92,9 +95,9 @@ class LineProtocol final : public Handler {
       if (line == "UPGRADE") {
         conn.Send("switching\n");
         conn.ReplaceHandler(std::make_unique<RecordingEcho>(record_, timer_));
-        // Still alive while its callback runs: ASan would catch a use of a
-        // destroyed handler here.
-        switched_ = true;
+        // Still alive while its callback runs (ASan would report a use of
+        // a destroyed handler here).
+        record_.old_handler_intact_after_asking = magic_ == kMagic;
         return;
       }
       conn.Send(absl::StrCat("line:", line, "\n"));
@@ -109,7 +112,8 @@ class LineProtocol final : public Handler {
   Record& record_;
   const bool switch_from_task_;
   TimerId timer_;
-  bool switched_ = false;
+  static constexpr uint32_t kMagic = 0x600DF00D;
+  const uint32_t magic_ = kMagic;
 };
 
 class ReplaceHandlerTest : public ::testing::Test {
@@ -147,6 +151,7 @@ TEST_F(ReplaceHandlerTest, BytesAfterTheSwitchLineInTheSamePacketAreEchoed) {
   EXPECT_EQ(record_.old_handlers_destroyed, 1);
   EXPECT_FALSE(record_.old_timer_still_scheduled);
   EXPECT_TRUE(record_.idle_timeout_was_reset);
+  EXPECT_TRUE(record_.old_handler_intact_after_asking);
 
   client->Close();
   ASSERT_TRUE(Eventually([&] { return record_.new_handler_closes == 1; }));
