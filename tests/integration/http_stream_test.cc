@@ -122,6 +122,11 @@ class HttpStreamTest : public ::testing::Test {
       for (int i = 0; i < 5; ++i) stream.Write(absl::StrCat("piece ", i, "\n"));
       stream.Finish({{"X-Checksum", "five"}});
     });
+    router->HandleAsync("GET", "/dropped", [](const Request&, Responder r) {
+      ResponseStream stream = r.Stream(Response());
+      stream.Write("the start, and then nothing");
+      // Destroyed without Finish.
+    });
     router->Handle("GET", "/hello", [](const Request&, Response& response) {
       response.set_body("hello\n");
     });
@@ -282,6 +287,35 @@ TEST_F(HttpStreamTest, PipelinedRequestIsAnsweredAfterTheStreamEnds) {
   EXPECT_EQ(decoded.body, "slow 0\nslow 1\nslow 2\n");
   EXPECT_TRUE(absl::StartsWith(rest, "HTTP/1.1 200 OK\r\n")) << rest;
   EXPECT_TRUE(absl::EndsWith(rest, "\r\n\r\nhello\n")) << rest;
+}
+
+TEST_F(HttpStreamTest, HeadGetsTheHeadAloneAndTheConnectionGoesOn) {
+  auto client = TestClient::Connect(server_->port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client
+                  ->SendAll("HEAD /pieces HTTP/1.1\r\nHost: t\r\n\r\n"
+                            "GET /hello HTTP/1.1\r\nHost: t\r\n"
+                            "Connection: close\r\n\r\n")
+                  .ok());
+  auto raw = client->ReceiveUntilClose(kDeadline);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  auto [head, rest] = SplitHead(*raw);
+  EXPECT_TRUE(absl::StrContains(head, "Transfer-Encoding: chunked")) << head;
+  EXPECT_TRUE(absl::StartsWith(rest, "HTTP/1.1 200 OK\r\n")) << rest;
+  EXPECT_TRUE(absl::EndsWith(rest, "\r\n\r\nhello\n")) << rest;
+}
+
+TEST_F(HttpStreamTest, DroppedStreamClosesWithoutTheLastChunk) {
+  auto client = TestClient::Connect(server_->port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client->SendAll("GET /dropped HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  auto raw = client->ReceiveUntilClose(kDeadline);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  auto [head, body] = SplitHead(*raw);
+  EXPECT_TRUE(absl::StrContains(head, "Transfer-Encoding: chunked")) << head;
+  EXPECT_EQ(body, "1b\r\nthe start, and then nothing\r\n");
+  Decoded decoded;
+  EXPECT_FALSE(DecodeChunked(body, decoded));
 }
 
 TEST_F(HttpStreamTest, SlowReaderHoldsTheProducerNearTheHighWaterMark) {
