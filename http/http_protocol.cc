@@ -334,6 +334,10 @@ void HttpConnectionHandler::RespondError(Connection& conn, int status,
   WriteResponse(conn, response);
 }
 
+void HttpConnectionHandler::DecideKeepAlive(const Response& response) {
+  if (response.close_connection() || stopping_) keep_alive_ = false;
+}
+
 void HttpConnectionHandler::StartHead(int status, std::string& head) {
   head.clear();
   absl::StrAppend(&head, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
@@ -360,7 +364,7 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
   }
   const int status = response.status();
   const bool no_body = StatusHasNoBody(status);
-  if (response.close_connection() || stopping_) keep_alive_ = false;
+  DecideKeepAlive(response);
   std::string& head = ScratchHead();
   StartHead(status, head);
   if (!no_body) {
@@ -411,7 +415,7 @@ void HttpConnectionHandler::StartStream(Connection& conn, Response& head,
                                         std::shared_ptr<StreamChannel> stream) {
   const int status = head.status();
   const bool no_body = StatusHasNoBody(status);
-  if (head.close_connection() || stopping_) keep_alive_ = false;
+  DecideKeepAlive(head);
   stream_has_body_ = !head_only_ && !no_body;
   // HTTP/1.0 has no chunked coding: the body ends when the connection does.
   stream_chunked_ = !http10_;

@@ -77,6 +77,10 @@ class HttpConnectionHandler final : public Handler, private StreamTarget {
   void WriteResponse(Connection& conn, Response& response);
   // Sends the 101 head and hands the connection to the response's handler.
   void SwitchProtocols(Connection& conn, Response& response);
+  // Whether the connection persists after `response` (or a stream with
+  // this head): clears keep_alive_ when the response or the server's state
+  // says to close.
+  void DecideKeepAlive(const Response& response);
   // A response head is the status line and the fields every response
   // carries (StartHead), its framing field (the caller's), then the
   // Connection field, the response's own fields and the blank line
