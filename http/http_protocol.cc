@@ -103,6 +103,7 @@ HttpConnectionHandler::HttpConnectionHandler(const Router& router,
     : router_(router), options_(options), metrics_(metrics) {}
 
 HttpConnectionHandler::~HttpConnectionHandler() {
+  DropStream();
   // Responders still out there deliver to nothing from now on.
   if (async_target_ != nullptr) *async_target_ = nullptr;
   if (budget_account_.held() > 0 || budget_account_.waiting()) {
@@ -149,7 +150,7 @@ void HttpConnectionHandler::OnData(Connection& conn, Buffer& input) {
 void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
   const HttpMetrics::Burst burst(metrics_);
   if (!input.empty()) AcquireState();
-  while (!conn.closing() && !awaiting_async_ && !input.empty()) {
+  while (!conn.closing() && !awaiting_async_ && !upgraded_ && !input.empty()) {
     // A client that pipelines without reading its responses: stop here and
     // continue from OnDrained, so its output stays near the high-water mark
     // and its open files at the connection's cap.
@@ -190,6 +191,8 @@ void HttpConnectionHandler::ProcessInput(Connection& conn, Buffer& input) {
     parser.Reset();
     continue_sent_ = false;
   }
+  // The rest of the input belongs to the new protocol.
+  if (upgraded_) return;
   if (input.empty()) {
     input.ReleaseIfEmpty();
     ReleaseStateIfIdle(input);
@@ -291,19 +294,31 @@ Responder HttpConnectionHandler::MakeResponder(Connection& conn) {
   }
   return Responder(
       conn.ref(), [target = async_target_, sequence = ++async_sequence_](
-                      Connection& conn, Response response) {
+                      Connection& conn, Response response,
+                      std::shared_ptr<StreamChannel> stream) {
         if (*target != nullptr) {
-          (*target)->CompleteAsync(conn, sequence, std::move(response));
+          (*target)->CompleteAsync(conn, sequence, std::move(response),
+                                   std::move(stream));
+        } else if (stream != nullptr) {
+          stream->MarkClosed(/*client_gone=*/true);
         }
       });
 }
 
-void HttpConnectionHandler::CompleteAsync(Connection& conn, uint64_t sequence,
-                                          Response response) {
-  if (!awaiting_async_ || sequence != async_sequence_ || conn.closing()) return;
+void HttpConnectionHandler::CompleteAsync(
+    Connection& conn, uint64_t sequence, Response response,
+    std::shared_ptr<StreamChannel> stream) {
+  if (!awaiting_async_ || sequence != async_sequence_ || conn.closing()) {
+    if (stream != nullptr) stream->MarkClosed(/*client_gone=*/true);
+    return;
+  }
+  if (stream != nullptr) {
+    StartStream(conn, response, std::move(stream));
+    return;
+  }
   awaiting_async_ = false;
   WriteResponse(conn, response);
-  if (conn.closing()) return;
+  if (conn.closing() || upgraded_) return;
   conn.ResumeReading();
   ProcessInput(conn, conn.input());
 }
@@ -324,10 +339,8 @@ void HttpConnectionHandler::RespondError(Connection& conn, int status,
   WriteResponse(conn, response);
 }
 
-void HttpConnectionHandler::WriteResponse(Connection& conn,
-                                          Response& response) {
-  const int status = response.status();
-  const bool no_body = StatusHasNoBody(status);
+void HttpConnectionHandler::DecideKeepAlive(const Connection& conn,
+                                            const Response& response) {
   // The state is read per response (one atomic load) as well as noted by
   // OnDrain: a response written between Drain and this worker's OnDrain
   // says "close" too.
@@ -335,16 +348,17 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
       conn.worker().server_state() == ServerState::kDraining) {
     keep_alive_ = false;
   }
-  std::string& head = ScratchHead();
+}
+
+void HttpConnectionHandler::StartHead(int status, std::string& head) {
   head.clear();
   absl::StrAppend(&head, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
                   "\r\nServer: ", options_.server_name,
                   "\r\nDate: ", CurrentHttpDate(), "\r\n");
-  if (!no_body) {
-    // A HEAD states the GET's length; 304 keeps no length of its own.
-    absl::StrAppend(&head, "Content-Length: ", response.content_length(),
-                    "\r\n");
-  }
+}
+
+void HttpConnectionHandler::EndHead(const Response& response,
+                                    std::string& head) {
   if (!keep_alive_) {
     head.append("Connection: close\r\n");
   } else if (http10_) {
@@ -352,6 +366,25 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
   }
   head.append(response.header_block().data(), response.header_block().size());
   head.append("\r\n");
+}
+
+void HttpConnectionHandler::WriteResponse(Connection& conn,
+                                          Response& response) {
+  if (response.switching_protocols()) {
+    SwitchProtocols(conn, response);
+    return;
+  }
+  const int status = response.status();
+  const bool no_body = StatusHasNoBody(status);
+  DecideKeepAlive(conn, response);
+  std::string& head = ScratchHead();
+  StartHead(status, head);
+  if (!no_body) {
+    // A HEAD states the GET's length; 304 keeps no length of its own.
+    absl::StrAppend(&head, "Content-Length: ", response.content_length(),
+                    "\r\n");
+  }
+  EndHead(response, head);
   const bool send_body = !head_only_ && !no_body;
   if (send_body && !response.has_file() && response.body().size() <= 4096) {
     // Small bodies join the head: one append to the output, one write.
@@ -371,22 +404,118 @@ void HttpConnectionHandler::WriteResponse(Connection& conn,
       }
     }
   }
-  FinishResponse(conn, response);
+  FinishResponse(conn, status, head_only_ ? 0 : response.content_length());
 }
 
-void HttpConnectionHandler::FinishResponse(Connection& conn,
-                                           const Response& response) {
+void HttpConnectionHandler::SwitchProtocols(Connection& conn,
+                                            Response& response) {
+  std::string& head = ScratchHead();
+  StartHead(101, head);
+  head.append("Connection: Upgrade\r\n");
+  head.append(response.header_block().data(), response.header_block().size());
+  head.append("\r\n");
+  conn.Send(head);
+  upgraded_ = true;
+  // The connection goes on under the new protocol whatever HTTP's
+  // keep-alive rules would have said.
+  keep_alive_ = true;
+  FinishResponse(conn, 101, 0);
+  conn.ReplaceHandler(response.TakeUpgrade());
+}
+
+void HttpConnectionHandler::StartStream(Connection& conn, Response& head,
+                                        std::shared_ptr<StreamChannel> stream) {
+  const int status = head.status();
+  const bool no_body = StatusHasNoBody(status);
+  DecideKeepAlive(conn, head);
+  stream_has_body_ = !head_only_ && !no_body;
+  // HTTP/1.0 has no chunked coding: the body ends when the connection does.
+  stream_chunked_ = !http10_;
+  if (!stream_chunked_ && !no_body && !head_only_) keep_alive_ = false;
+  std::string& text = ScratchHead();
+  StartHead(status, text);
+  if (!no_body && stream_chunked_)
+    text.append("Transfer-Encoding: chunked\r\n");
+  EndHead(head, text);
+  conn.Send(text);
+  stream_status_ = status;
+  streamed_bytes_ = 0;
+  stream_ = std::move(stream);
+  stream_->Attach(this, conn.options().high_water_mark);
+}
+
+void HttpConnectionHandler::WritePiece(Connection& conn, std::string piece) {
+  stream_->Delivered(piece.size());
+  if (stream_has_body_) {
+    streamed_bytes_ += piece.size();
+    if (!stream_chunked_) {
+      conn.Send(std::move(piece));
+    } else if (piece.size() < OutputQueue::kMoveThreshold) {
+      conn.Send(absl::StrCat(absl::Hex(piece.size()), "\r\n", piece, "\r\n"));
+    } else {
+      conn.Send(absl::StrCat(absl::Hex(piece.size()), "\r\n"));
+      conn.Send(std::move(piece));
+      conn.Send("\r\n");
+    }
+  }
+  // Reading pauses at the mark too, and OnDrained says when it is below.
+  if (conn.output_full()) stream_->SetOverHighWater(true);
+  stream_->NotifyIfWritable();
+}
+
+void HttpConnectionHandler::FinishStream(Connection& conn, Trailers trailers) {
+  if (stream_has_body_ && stream_chunked_) {
+    std::string end = "0\r\n";
+    for (const auto& [name, value] : trailers) {
+      // A field that could break the framing is dropped, as in AddHeader.
+      if (name.empty() || name.find_first_of(":\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        continue;
+      }
+      absl::StrAppend(&end, name, ": ", value, "\r\n");
+    }
+    end.append("\r\n");
+    conn.Send(std::move(end));
+  }
+  stream_->MarkClosed(/*client_gone=*/false);
+  EndStream(conn);
+}
+
+void HttpConnectionHandler::AbandonStream(Connection& conn) {
+  // Without the body's end the connection cannot carry another response.
+  keep_alive_ = false;
+  stream_->MarkClosed(/*client_gone=*/false);
+  EndStream(conn);
+}
+
+void HttpConnectionHandler::EndStream(Connection& conn) {
+  stream_.reset();
+  awaiting_async_ = false;
+  FinishResponse(conn, stream_status_, streamed_bytes_);
+  if (conn.closing()) return;
+  conn.ResumeReading();
+  ProcessInput(conn, conn.input());
+}
+
+void HttpConnectionHandler::DropStream() {
+  if (stream_ == nullptr) return;
+  stream_->MarkClosed(/*client_gone=*/true);
+  stream_.reset();
+}
+
+void HttpConnectionHandler::FinishResponse(Connection& conn, int status,
+                                           uint64_t body_bytes) {
   if (options_.access_log != nullptr) {
     options_.access_log->Record(
         conn.loop(), conn.peer().host(),
         state_ != nullptr ? absl::string_view(state_->request_line) : "-",
-        response.status(), head_only_ ? 0 : response.content_length());
+        status, body_bytes);
   }
   if (metrics_ != nullptr && state_ != nullptr &&
       state_->metrics_route != nullptr) {
     metrics_->Finish(conn.worker_index(), *state_->metrics_route,
-                     state_->metrics_method, response.status(),
-                     state_->metrics_timed, state_->dispatched);
+                     state_->metrics_method, status, state_->metrics_timed,
+                     state_->dispatched);
     state_->metrics_route = nullptr;
   }
   if (!keep_alive_) conn.Close();
@@ -405,6 +534,10 @@ void HttpConnectionHandler::StartMeasuring(const Router::Route* route,
 }
 
 void HttpConnectionHandler::OnDrained(Connection& conn) {
+  if (stream_ != nullptr) {
+    stream_->SetOverHighWater(false);
+    stream_->NotifyIfWritable();
+  }
   ProcessInput(conn, conn.input());
 }
 
@@ -418,7 +551,7 @@ void HttpConnectionHandler::UpdateRequestTimer(Connection& conn,
                                                bool receiving) {
   const bool body = receiving && state_->parser.head_complete();
   if (request_timer_.valid() && (!receiving || body != timing_body_)) {
-    conn.loop().Cancel(request_timer_);
+    conn.CancelTimer(request_timer_);
     request_timer_ = {};
   }
   if (!receiving || request_timer_.valid()) return;
@@ -430,8 +563,10 @@ void HttpConnectionHandler::ArmRequestTimer(Connection& conn, bool body) {
       body ? options_.request_body_timeout : options_.request_head_timeout;
   if (limit == absl::InfiniteDuration()) return;
   timing_body_ = body;
-  request_timer_ =
-      conn.loop().RunAfter(limit, [this, &conn] { OnRequestTimeout(conn); });
+  // A connection timer: it stops with the connection, and with this
+  // handler when the connection switches protocol (ReplaceHandler).
+  request_timer_ = conn.RunAfter(
+      limit, [this](Connection& conn) { OnRequestTimeout(conn); });
 }
 
 void HttpConnectionHandler::OnRequestTimeout(Connection& conn) {
@@ -456,8 +591,8 @@ void HttpConnectionHandler::OnRequestTimeout(Connection& conn) {
 }
 
 void HttpConnectionHandler::OnClose(Connection& conn, CloseReason /*reason*/) {
-  if (request_timer_.valid()) conn.loop().Cancel(request_timer_);
-  request_timer_ = {};
+  request_timer_ = {};  // connection timers end with the connection
+  DropStream();
   body_sink_.reset();
   RequestMemoryBudget::ForThisThread().Leave(
       budget_account_, options_.max_buffered_request_bytes);

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "eddy/http/internal/stream_channel.h"
 #include "eddy/net/connection.h"
 
 namespace eddy::http {
@@ -26,8 +27,34 @@ bool Responder::Send(Response response) {
   return connection_.Post(
       [deliver = std::move(deliver_),
        response = std::move(response)](Connection& conn) mutable {
-        std::move(deliver)(conn, std::move(response));
+        std::move(deliver)(conn, std::move(response), nullptr);
       });
+}
+
+ResponseStream Responder::Stream(Response head) {
+  auto channel = std::make_shared<StreamChannel>(connection_);
+  if (sent_) {
+    channel->MarkClosed(/*client_gone=*/false);
+    return ResponseStream(std::move(channel));
+  }
+  sent_ = true;
+  // A connection that closes before the head is delivered skips the task:
+  // the producer learns it when the task is dropped.
+  struct ClosedUnlessDelivered {
+    explicit ClosedUnlessDelivered(std::shared_ptr<StreamChannel> c)
+        : channel(std::move(c)) {}
+    ClosedUnlessDelivered(ClosedUnlessDelivered&&) = default;
+    std::shared_ptr<StreamChannel> channel;
+    ~ClosedUnlessDelivered() {
+      if (channel != nullptr) channel->MarkClosed(/*client_gone=*/true);
+    }
+  };
+  connection_.Post(
+      [deliver = std::move(deliver_), head = std::move(head),
+       guard = ClosedUnlessDelivered(channel)](Connection& conn) mutable {
+        std::move(deliver)(conn, std::move(head), std::move(guard.channel));
+      });
+  return ResponseStream(std::move(channel));
 }
 
 }  // namespace eddy::http

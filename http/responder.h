@@ -2,10 +2,12 @@
 #define EDDY_HTTP_RESPONDER_H_
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
 #include "eddy/http/response.h"
+#include "eddy/http/response_stream.h"
 #include "eddy/net/connection_ref.h"
 
 namespace eddy {
@@ -18,14 +20,16 @@ namespace eddy::http {
 // thread. Responses on a connection still leave in request order: the
 // connection reads no further request until this one is answered.
 //
-// Move-only. Send may be called from any thread, at most once. A Responder
-// destroyed without Send answers 500, so a forgotten request never hangs
+// Move-only. Send or Stream may be called from any thread, once. A Responder
+// destroyed without either answers 500, so a forgotten request never hangs
 // its client.
 class Responder {
  public:
   // Runs on the connection's loop thread, inside its dispatch, with the
-  // response; skipped if the connection closed first.
-  using Delivery = absl::AnyInvocable<void(Connection&, Response) &&>;
+  // response (and, for Stream, the channel its body comes through; null
+  // otherwise); skipped if the connection closed first.
+  using Delivery = absl::AnyInvocable<void(Connection&, Response,
+                                           std::shared_ptr<StreamChannel>) &&>;
 
   // Made by the HTTP protocol for an asynchronous route.
   Responder(ConnectionRef connection, Delivery deliver)
@@ -39,6 +43,14 @@ class Responder {
   // connection has closed already (the response is dropped) or Send was
   // called before.
   bool Send(Response response);
+  // Queues `head` (status and fields; its body is ignored) as the start of
+  // a streaming response and returns the stream its body is written to
+  // (see ResponseStream). If the connection has closed already, or Send or
+  // Stream was called before, the stream returned is closed.
+  ResponseStream Stream(Response head);
+
+  // The connection the answer goes to. Any thread.
+  const ConnectionRef& connection() const { return connection_; }
 
  private:
   ConnectionRef connection_;

@@ -13,6 +13,8 @@ absl::string_view ReasonPhrase(int status) {
   switch (status) {
     case 100:
       return "Continue";
+    case 101:
+      return "Switching Protocols";
     case 200:
       return "OK";
     case 201:
@@ -47,6 +49,8 @@ absl::string_view ReasonPhrase(int status) {
       return "Range Not Satisfiable";
     case 417:
       return "Expectation Failed";
+    case 426:
+      return "Upgrade Required";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -101,6 +105,7 @@ void Response::Reset() {
   file_offset_ = 0;
   file_length_ = 0;
   close_connection_ = false;
+  upgrade_.reset();
 }
 
 }  // namespace eddy::http

@@ -4,10 +4,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "eddy/core/unique_fd.h"
+#include "eddy/net/protocol.h"
 
 namespace eddy::http {
 
@@ -68,6 +70,17 @@ class Response {
     return body_taken_ ? taken_body_length_ : body_.size();
   }
 
+  // Answers 101 Switching Protocols: once this head is sent, the connection
+  // belongs to `handler` (Connection::ReplaceHandler), which gets the bytes
+  // that follow the request. The protocol writes "Connection: Upgrade"; add
+  // the Upgrade field and what the new protocol needs.
+  void SwitchProtocols(std::unique_ptr<eddy::Handler> handler) {
+    status_ = 101;
+    upgrade_ = std::move(handler);
+  }
+  bool switching_protocols() const { return upgrade_ != nullptr; }
+  std::unique_ptr<eddy::Handler> TakeUpgrade() { return std::move(upgrade_); }
+
   // Makes the response close the connection after it is sent.
   void set_close_connection() { close_connection_ = true; }
   bool close_connection() const { return close_connection_; }
@@ -86,6 +99,7 @@ class Response {
   bool body_taken_ = false;  // TakeBody was called; the length is kept
   uint64_t taken_body_length_ = 0;
   bool close_connection_ = false;
+  std::unique_ptr<eddy::Handler> upgrade_;
 };
 
 }  // namespace eddy::http

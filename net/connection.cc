@@ -169,6 +169,34 @@ void Connection::Abort(CloseReason reason) {
   ScheduleFlush();
 }
 
+void Connection::ReplaceHandler(std::unique_ptr<Handler> handler) {
+  loop_->AssertInLoopThread();
+  if (phase_ != Phase::kOpen || handler == nullptr) return;
+  replacement_ = std::move(handler);
+}
+
+bool Connection::AdoptReplacementHandler() {
+  bool adopted = false;
+  // A new handler may switch again from its OnOpen or OnData.
+  while (replacement_ != nullptr) {
+    std::unique_ptr<Handler> next = std::move(replacement_);
+    if (phase_ != Phase::kOpen) break;
+    // The old protocol's timers and pause must not act on the new one.
+    CancelUserTimers();
+    Clear(kPausedByUser);
+    SetIdleTimeout(options_.idle_timeout);
+    retired_handlers_.push_back(std::exchange(handler_, std::move(next)));
+    adopted = true;
+    handler_->OnOpen(*this);
+    if (replacement_ != nullptr || phase_ != Phase::kOpen) continue;
+    if (!input_.empty()) handler_->OnData(*this, input_);
+    if (Has(kInputEnded) && replacement_ == nullptr && phase_ == Phase::kOpen) {
+      handler_->OnInputEnd(*this);
+    }
+  }
+  return adopted;
+}
+
 void Connection::PauseReading() { Set(kPausedByUser); }
 
 void Connection::ResumeReading() {
@@ -372,6 +400,7 @@ void Connection::ReadInput(uint32_t events) {
         input_.ConsumeAll();
       } else {
         handler_->OnData(*this, input_);
+        AdoptReplacementHandler();
       }
       if (got < want && !hangup) {
         Clear(kReadPending);
@@ -382,7 +411,10 @@ void Connection::ReadInput(uint32_t events) {
     if (n == 0) {
       Set(kInputEnded);
       Clear(kReadPending);
-      if (!discarding) handler_->OnInputEnd(*this);
+      if (!discarding) {
+        handler_->OnInputEnd(*this);
+        AdoptReplacementHandler();
+      }
       return;
     }
     switch (errno) {
@@ -411,6 +443,9 @@ void Connection::EndDispatch() {
   // on from the ready list, after other connections had their turn.
   constexpr int kMaxWaterMarkRounds = 4;
   for (int round = 0; phase_ != Phase::kClosed; ++round) {
+    // A switch asked for by any callback (a timer, a task, OnOpen, the
+    // water marks) happens here, before the output is flushed.
+    AdoptReplacementHandler();
     if (phase_ == Phase::kAborting) {
       (void)SetLingerZero(fd_.get());
       CloseNow(close_reason_);
@@ -436,6 +471,8 @@ void Connection::EndDispatch() {
   }
   MaybeFinishClosing();
   Clear(kInDispatch);
+  replacement_.reset();
+  retired_handlers_.clear();
 }
 
 void Connection::FlushOutput() {

@@ -144,6 +144,20 @@ class Connection final : private IoHandler {
   // the current callback without re-entering it.
   void Post(absl::AnyInvocable<void(Connection&) &&> task);
 
+  // Hands the connection to `handler` (a protocol switch: HTTP Upgrade,
+  // WebSocket, STARTTLS-like). Call it from inside one of this connection's
+  // handler callbacks; the switch happens when that callback returns, still
+  // inside the same dispatch: the old handler's connection timers are
+  // cancelled, reading paused by PauseReading resumes, the idle timeout goes
+  // back to ConnectionOptions::idle_timeout, the new handler's OnOpen runs,
+  // then its OnData with the input not consumed so far (if any). The old
+  // handler gets no further callbacks, not even OnClose, and is destroyed
+  // when the dispatch ends, never while a callback of it is on the stack.
+  // It must leave the input alone after the call: every byte it did not
+  // consume goes to the new handler. Ignored once the connection is
+  // closing; a second call before the switch replaces the first.
+  void ReplaceHandler(std::unique_ptr<Handler> handler);
+
   // The received bytes no handler has consumed yet: for a handler that
   // resumes processing outside OnData (e.g. after an asynchronous answer).
   Buffer& input() { return input_; }
@@ -274,6 +288,9 @@ class Connection final : private IoHandler {
                        TimerCallback callback);
   void ForgetUserTimer(uint64_t key);
   void CancelUserTimers();
+  // Makes a handler given to ReplaceHandler the current one; returns
+  // whether it did.
+  bool AdoptReplacementHandler();
   void Touch() { last_activity_ms_ = loop_->now_ms(); }
 
   bool Has(uint16_t flags) const { return (flags_ & flags) != 0; }
@@ -285,6 +302,10 @@ class Connection final : private IoHandler {
   const ConnectionOptions& options_;
   UniqueFd fd_;
   std::unique_ptr<Handler> handler_;
+  // ReplaceHandler's handler, until the callback that asked returns.
+  std::unique_ptr<Handler> replacement_;
+  // Handlers replaced during this dispatch; destroyed when it ends.
+  std::vector<std::unique_ptr<Handler>> retired_handlers_;
   Buffer input_;
   OutputQueue output_;
   std::optional<SocketAddress> peer_;

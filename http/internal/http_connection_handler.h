@@ -8,6 +8,7 @@
 #include "eddy/http/body_sink.h"
 #include "eddy/http/http_protocol.h"
 #include "eddy/http/internal/request_memory_budget.h"
+#include "eddy/http/internal/stream_channel.h"
 #include "eddy/http/parser.h"
 #include "eddy/http/responder.h"
 #include "eddy/http/response.h"
@@ -20,7 +21,7 @@ namespace eddy::http {
 // authors use HttpProtocol, and asynchronous answers reach it through the
 // Responder's delivery, not through a cast of Connection::handler(). All
 // functions run on the connection's loop thread.
-class HttpConnectionHandler final : public Handler {
+class HttpConnectionHandler final : public Handler, private StreamTarget {
  public:
   // `metrics` null: nothing is recorded.
   HttpConnectionHandler(const Router& router, const HttpOptions& options,
@@ -44,8 +45,22 @@ class HttpConnectionHandler final : public Handler {
   struct RequestState;
 
  private:
-  // Delivers the answer of an asynchronous route (see Responder).
-  void CompleteAsync(Connection& conn, uint64_t sequence, Response response);
+  // Delivers the answer of an asynchronous route (see Responder); with a
+  // `stream`, `response` is the head of a streaming response.
+  void CompleteAsync(Connection& conn, uint64_t sequence, Response response,
+                     std::shared_ptr<StreamChannel> stream);
+  // Sends the head of a streaming response; its body follows through
+  // StreamTarget.
+  void StartStream(Connection& conn, Response& head,
+                   std::shared_ptr<StreamChannel> stream);
+  // StreamTarget.
+  void WritePiece(Connection& conn, std::string piece) override;
+  void FinishStream(Connection& conn, Trailers trailers) override;
+  void AbandonStream(Connection& conn) override;
+  // The stream is over: log it, then go on with the next request.
+  void EndStream(Connection& conn);
+  // Detaches the stream when the connection or this handler ends first.
+  void DropStream();
   // A Responder for the request being dispatched: it reaches this handler
   // while it lives, and nothing once it is gone.
   Responder MakeResponder(Connection& conn);
@@ -62,7 +77,21 @@ class HttpConnectionHandler final : public Handler {
   void Dispatch(Connection& conn, const Request& request);
   void RespondError(Connection& conn, int status, absl::string_view detail);
   void WriteResponse(Connection& conn, Response& response);
-  void FinishResponse(Connection& conn, const Response& response);
+  // Sends the 101 head and hands the connection to the response's handler.
+  void SwitchProtocols(Connection& conn, Response& response);
+  // Whether the connection persists after `response` (or a stream with
+  // this head): clears keep_alive_ when the response or the server's state
+  // says to close.
+  void DecideKeepAlive(const Connection& conn, const Response& response);
+  // A response head is the status line and the fields every response
+  // carries (StartHead), its framing field (the caller's), then the
+  // Connection field, the response's own fields and the blank line
+  // (EndHead).
+  void StartHead(int status, std::string& head);
+  void EndHead(const Response& response, std::string& head);
+  // Logs and measures the response (`body_bytes` sent) and closes the
+  // connection if it does not persist.
+  void FinishResponse(Connection& conn, int status, uint64_t body_bytes);
   // Notes the request being answered for the metrics: its route's series
   // (null: no route, or a request that never parsed) and method.
   void StartMeasuring(const Router::Route* route, bool parsed,
@@ -98,6 +127,13 @@ class HttpConnectionHandler final : public Handler {
   std::shared_ptr<HttpConnectionHandler*> async_target_;
   // Where a streaming route's body goes while it arrives.
   std::unique_ptr<BodySink> body_sink_;
+  // The streaming response being sent (null: none). Later requests wait
+  // for its end like for an asynchronous answer (awaiting_async_).
+  std::shared_ptr<StreamChannel> stream_;
+  int stream_status_ = 0;
+  uint64_t streamed_bytes_ = 0;
+  bool stream_chunked_ = false;   // HTTP/1.1: chunked; HTTP/1.0: until close
+  bool stream_has_body_ = false;  // not HEAD, 204 or 304
   RequestMemoryBudget::Account budget_account_;
   TimerId request_timer_;
   bool timing_body_ = false;  // the timer guards the body, not the head
@@ -110,7 +146,8 @@ class HttpConnectionHandler final : public Handler {
   bool continue_sent_ = false;
   bool input_ended_ = false;
   bool stopping_ = false;
-  bool ending_ = false;  // EndSoon was called
+  bool ending_ = false;    // EndSoon was called
+  bool upgraded_ = false;  // 101 sent: the connection is the new handler's
 };
 
 }  // namespace eddy::http

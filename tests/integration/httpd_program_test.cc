@@ -16,10 +16,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
 #include "tests/support/run_command.h"
+#include "tests/support/test_client.h"
 
 namespace {
 
@@ -266,6 +268,129 @@ TEST_F(HttpdProgramTest, HeadlessChromiumLoadsThePageWithItsAssets) {
       << log;
   EXPECT_TRUE(absl::StrContains(log, "GET /static/eddy.png HTTP/1.1\" 200"))
       << log;
+}
+
+// The text/event-stream body GET /events?count=3 sends.
+constexpr absl::string_view kThreeEvents =
+    "id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 3\ndata: 3\n\n";
+
+TEST_F(HttpdProgramTest, EventsStreamToCurl) {
+  if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
+  CommandResult events = RunCommand(
+      absl::StrCat("curl -sSN -D /dev/stderr '",
+                   httpd_->url("/events?count=3&interval_ms=20"), "'"));
+  EXPECT_EQ(events.exit_code, 0) << events.output;
+  EXPECT_TRUE(
+      absl::StrContains(events.output, "Content-Type: text/event-stream"))
+      << events.output;
+  EXPECT_TRUE(absl::EndsWith(events.output, kThreeEvents)) << events.output;
+}
+
+TEST_F(HttpdProgramTest, EventsArriveChunkedAndEnd) {
+  auto client =
+      eddy::testing::TestClient::Connect(static_cast<uint16_t>(httpd_->port()));
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(client
+                  ->SendAll("GET /events?count=3&interval_ms=1 HTTP/1.1\r\n"
+                            "Host: t\r\n\r\n")
+                  .ok());
+  // One chunk per event, then the last chunk.
+  auto raw = client->ReceiveUntil("\r\n0\r\n\r\n", absl::Seconds(60));
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  const size_t body = raw->find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_TRUE(
+      absl::StrContains(raw->substr(0, body), "Transfer-Encoding: chunked"));
+  EXPECT_EQ(raw->substr(body + 4),
+            "f\r\nid: 1\ndata: 1\n\n\r\nf\r\nid: 2\ndata: 2\n\n\r\n"
+            "f\r\nid: 3\ndata: 3\n\n\r\n0\r\n\r\n");
+  // The connection persists: the next request is answered.
+  ASSERT_TRUE(client
+                  ->SendAll("GET /events?count=x HTTP/1.1\r\nHost: t\r\n"
+                            "Connection: close\r\n\r\n")
+                  .ok());
+  auto bad = client->ReceiveUntilClose(absl::Seconds(60));
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_TRUE(absl::StartsWith(*bad, "HTTP/1.1 400")) << *bad;
+}
+
+// A WebSocket session with Python's websockets package: each step prints
+// one line the test checks.
+constexpr absl::string_view kWebSocketScript = R"py(
+import asyncio, sys, websockets
+async def main(url):
+    async with websockets.connect(url, max_size=32 << 20) as ws:
+        await ws.send("hello")
+        print("text", await ws.recv())
+        await ws.send(b"\x00\xffbinary")
+        print("binary", await ws.recv() == b"\x00\xffbinary")
+        big = bytes(range(256)) * 4096
+        await ws.send([big[i:i + 65536] for i in range(0, len(big), 65536)])
+        print("fragmented", await ws.recv() == big)
+        largest = b"x" * (16 << 20)
+        await ws.send(largest)
+        print("16MiB", await ws.recv() == largest)
+        pong = await ws.ping(b"p")
+        await asyncio.wait_for(pong, 60)
+        print("pong")
+        await ws.close(code=4001, reason="done")
+        print("closed", ws.close_code)
+    async with websockets.connect(url, max_size=32 << 20) as ws:
+        try:
+            # The server refuses from the frame's header: the close may
+            # come while the client is still sending.
+            await ws.send(b"x" * ((16 << 20) + 1))
+            await ws.recv()
+        except websockets.ConnectionClosed as closed:
+            print("too big", closed.rcvd.code)
+asyncio.run(main(sys.argv[1]))
+)py";
+
+TEST_F(HttpdProgramTest, PythonWebSocketClientEchoes) {
+  if (RunCommand("/usr/bin/python3 -c 'import websockets'").exit_code != 0) {
+    GTEST_SKIP() << "Python's websockets is not installed "
+                    "(apt-get install python3-websockets)";
+  }
+  const std::string script =
+      absl::StrCat(::testing::TempDir(), "/eddy-websocket-", ::getpid(), ".py");
+  std::ofstream(script) << kWebSocketScript;
+  std::string url = httpd_->url("/ws");
+  url.replace(0, 4, "ws");
+  CommandResult result = RunCommand(
+      absl::StrCat("/usr/bin/python3 ", script, " ", url), absl::Seconds(180));
+  std::filesystem::remove(script);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output,
+            "text hello\nbinary True\nfragmented True\n16MiB True\npong\n"
+            "closed 4001\ntoo big 1009\n");
+}
+
+TEST_F(HttpdProgramTest, HeadlessChromiumEchoesOverWebSocket) {
+  std::string browser;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (HaveTool(name)) {
+      browser = name;
+      break;
+    }
+  }
+  if (browser.empty())
+    GTEST_SKIP() << "no Chromium installed (apt-get install chromium)";
+  const std::string profile =
+      absl::StrCat(::testing::TempDir(), "/eddy-chromium-ws-", ::getpid());
+  // The demo page opens /ws on load, sends a greeting and shows the echo;
+  // the virtual time budget lets the page run before the DOM is dumped.
+  CommandResult dom = RunCommand(
+      absl::StrCat(browser,
+                   " --headless --no-sandbox --disable-gpu --disable-quic "
+                   "--no-first-run --disable-background-networking "
+                   "--disable-component-update --disable-sync "
+                   "--virtual-time-budget=10000 --user-data-dir=",
+                   profile, " --dump-dom ", httpd_->url("/static/index.html")),
+      absl::Seconds(180));
+  std::filesystem::remove_all(profile);
+  EXPECT_TRUE(
+      absl::StrContains(dom.output, "WebSocket echo: hello from the page"))
+      << dom.output;
 }
 
 TEST_F(HttpdProgramTest, SigtermExitsZero) {
