@@ -2,6 +2,7 @@
 #define EDDY_NET_CONNECTOR_H_
 
 #include <memory>
+#include <optional>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -24,14 +25,23 @@ struct ConnectOptions {
   // Set on the socket before connecting: a client's small requests must
   // not wait for Nagle's algorithm. (Accepted sockets inherit it from the
   // listener instead.)
+  // (Skipped on a Unix socket, which has no Nagle.)
   bool tcp_nodelay = true;
+  // Set: the connection starts with a PROXY protocol v2 header naming this
+  // source and destination (what a balancer in front of a server sends),
+  // written before OnOpen runs, so it precedes every byte the handler sends.
+  struct ProxyHeader {
+    SocketAddress source;
+    SocketAddress destination;
+  };
+  std::optional<ProxyHeader> proxy_header;
 };
 
-// Opens an outgoing TCP connection to `address` from `worker`'s loop and,
-// once connected, makes it one of that worker's connections, served by the
-// handler `make_handler` returns (its OnOpen runs when the connection is
-// up). The socket is registered with the loop once: the registration made
-// for the connect is handed over to the connection.
+// Opens an outgoing connection (TCP, or a Unix socket) to `address` from
+// `worker`'s loop and, once connected, makes it one of that worker's
+// connections, served by the handler `make_handler` returns (its OnOpen runs
+// when the connection is up). The socket is registered with the loop once: the
+// registration made for the connect is handed over to the connection.
 //
 // A failed attempt (refused, unreachable, timed out) is retried with
 // exponential back-off; `on_attempt_failed`, if given, is told of each

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "eddy/core/log.h"
 #include "eddy/net/internal/acceptor.h"
@@ -19,6 +20,14 @@ ServerOptions WithReadOnAccept(ServerOptions options) {
   if (options.defer_accept > absl::ZeroDuration()) {
     options.connection.read_on_accept = true;
   }
+  return options;
+}
+
+// Connections learn the PROXY protocol settings from their options.
+ServerOptions WithProxyProtocol(ServerOptions options) {
+  options.connection.proxy_protocol = options.proxy_protocol;
+  options.connection.proxy_trusted = options.proxy_trusted;
+  options.connection.proxy_header_timeout = options.proxy_header_timeout;
   return options;
 }
 
@@ -54,6 +63,19 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
        options.max_connections);
   note(options.acceptor_batch_scheduling != defaults.acceptor_batch_scheduling,
        "acceptor_batch_scheduling", options.acceptor_batch_scheduling);
+  note(options.unix_socket_mode != defaults.unix_socket_mode,
+       "unix_socket_mode", absl::StrFormat("0%o", options.unix_socket_mode));
+  note(options.proxy_protocol != defaults.proxy_protocol, "proxy_protocol",
+       ProxyProtocolModeName(options.proxy_protocol));
+  if (!options.proxy_trusted.empty()) {
+    note(true, "proxy_trusted",
+         absl::StrJoin(options.proxy_trusted, ",",
+                       [](std::string* out, const Cidr& cidr) {
+                         out->append(cidr.ToString());
+                       }));
+  }
+  note(options.proxy_header_timeout != defaults.proxy_header_timeout,
+       "proxy_header_timeout", duration(options.proxy_header_timeout));
   note(c.high_water_mark != d.high_water_mark, "high_water_mark",
        c.high_water_mark);
   note(c.low_water_mark != d.low_water_mark, "low_water_mark",
@@ -73,7 +95,7 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
 }  // namespace
 
 Server::Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory)
-    : options_(WithReadOnAccept(std::move(options))),
+    : options_(WithProxyProtocol(WithReadOnAccept(std::move(options)))),
       factory_(std::move(factory)),
       group_(options_, factory_.get()) {}
 
@@ -96,8 +118,14 @@ absl::Status Server::Start() {
   listen_options.tcp_nodelay = options_.tcp_nodelay;
   listen_options.keepalive = options_.keepalive;
   listen_options.defer_accept = options_.defer_accept;
+  listen_options.unix_socket_mode = options_.unix_socket_mode;
   absl::StatusOr<UniqueFd> listen_fd = Listen(*address, listen_options);
   if (!listen_fd.ok()) return listen_fd.status();
+  if (const std::string path = address->unix_path(); !path.empty()) {
+    absl::StatusOr<UnixSocketFile> file = IdentifyUnixSocketFile(path);
+    if (!file.ok()) return file.status();
+    unix_socket_file_ = std::make_unique<UnixSocketFile>(*std::move(file));
+  }
   absl::StatusOr<SocketAddress> local =
       SocketAddress::LocalOf(listen_fd->get());
   if (!local.ok()) return local.status();
@@ -146,6 +174,11 @@ void Server::Stop() {
   metrics_.reset();
   if (acceptor_ != nullptr) acceptor_->Stop();
   group_.Stop();
+  // Only while it is still ours: a newer server may have taken the path.
+  if (unix_socket_file_ != nullptr) {
+    RemoveUnixSocketFileIfOurs(*unix_socket_file_);
+    unix_socket_file_.reset();
+  }
   if (!running_) return;
   running_ = false;
   if (LogEnabled(LogSeverity::kInfo)) {

@@ -9,8 +9,10 @@
 #include "absl/time/time.h"
 #include "eddy/core/metrics.h"
 #include "eddy/net/address.h"
+#include "eddy/net/cidr.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/proxy_protocol.h"
 #include "eddy/net/worker.h"
 #include "eddy/net/worker_group.h"
 
@@ -18,6 +20,7 @@ namespace eddy {
 
 class Acceptor;
 class ServerMetrics;
+struct UnixSocketFile;
 
 // What the acceptor counted; Server::acceptor_stats().
 struct AcceptorStats {
@@ -32,9 +35,16 @@ struct AcceptorStats {
 // (workers, pin_workers, inbox_depth, connection, shutdown_timeout) comes
 // from WorkerGroupOptions.
 struct ServerOptions : WorkerGroupOptions {
+  // A numeric IP address, or a Unix socket: "unix:/run/app.sock" (a file)
+  // or "unix:@name" (Linux's abstract namespace); a Unix socket has no
+  // port, and the TCP options below do not apply to it.
   std::string bind_address = "0.0.0.0";
   uint16_t port = 0;  // 0 picks a free port; see Server::port()
-  int backlog = 0;    // 0: the system maximum
+  // The mode of a Unix socket file (e.g. 0660: owner and group may
+  // connect), set right after bind; 0 leaves what the umask gave. The file
+  // is removed at Stop if it is still this server's.
+  uint32_t unix_socket_mode = 0;
+  int backlog = 0;  // 0: the system maximum
   bool reuse_port = false;
   bool tcp_nodelay = true;
   bool keepalive = false;
@@ -62,6 +72,21 @@ struct ServerOptions : WorkerGroupOptions {
   // Server and have a writer per worker (writers() >= workers); worker i
   // writes as writer i.
   MetricsRegistry* metrics = nullptr;
+  // The PROXY protocol (v1 and v2, net/proxy_protocol.h): whether accepted
+  // connections start with a header naming the client. The header is read
+  // before the handler opens, so OnOpen and everything after see the client
+  // in Connection::peer() (the balancer stays in transport_peer()). Off by
+  // default. kOptional waits for a connection's first bytes to tell, so
+  // suits protocols whose clients speak first.
+  ProxyProtocolMode proxy_protocol = ProxyProtocolMode::kOff;
+  // The sources (the transport peers) allowed to send a header; empty: any.
+  // A header from another source closes the connection, and so does any
+  // connection from one when the header is required. Unix socket peers
+  // are trusted (the file's mode says who may connect).
+  std::vector<Cidr> proxy_trusted;
+  // A connection whose header (or, when optional, first bytes) has not
+  // arrived within this is closed.
+  absl::Duration proxy_header_timeout = absl::Seconds(5);
 };
 
 // Server is the multi-reactor TCP server: a WorkerGroup (N worker threads,
@@ -114,6 +139,8 @@ class Server {
   // Between a successful Start and the Stop after it.
   bool running_ = false;
   std::unique_ptr<ServerMetrics> metrics_;
+  // The socket file of a Unix listener, removed at Stop.
+  std::unique_ptr<UnixSocketFile> unix_socket_file_;
 };
 
 }  // namespace eddy
