@@ -2,8 +2,10 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -35,7 +37,8 @@ absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
   };
   absl::string_view address = text;
   absl::string_view bits;
-  if (const size_t slash = text.find('/'); slash != absl::string_view::npos) {
+  const size_t slash = text.find('/');
+  if (slash != absl::string_view::npos) {
     address = text.substr(0, slash);
     bits = text.substr(slash + 1);
   }
@@ -50,12 +53,12 @@ absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
   }
   const int max_bits = cidr.v6_ ? 128 : 32;
   cidr.prefix_bits_ = max_bits;
-  if (!bits.empty() || text.find('/') != absl::string_view::npos) {
-    if (bits.empty() || bits.size() > 3 ||
-        !absl::SimpleAtoi(bits, &cidr.prefix_bits_) || cidr.prefix_bits_ < 0 ||
-        cidr.prefix_bits_ > max_bits) {
-      return invalid(absl::StrCat("the prefix length must be 0 to ", max_bits));
-    }
+  if (slash != absl::string_view::npos &&
+      (bits.empty() || bits.size() > 3 ||
+       !std::all_of(bits.begin(), bits.end(), absl::ascii_isdigit) ||
+       !absl::SimpleAtoi(bits, &cidr.prefix_bits_) ||
+       cidr.prefix_bits_ > max_bits)) {
+    return invalid(absl::StrCat("the prefix length must be 0 to ", max_bits));
   }
   uint8_t network[16] = {};
   std::memcpy(network, cidr.bytes_, sizeof(network));
