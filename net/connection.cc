@@ -47,8 +47,9 @@ void Connection::AwaitProxyHeader() {
   const SocketAddress& source = transport_peer();
   // A Unix socket's clients are vetted by the file's permissions, and have
   // no network address to match.
-  const bool trusted = options_.proxy_trusted.empty() || source.is_unix() ||
-                       AnyContains(options_.proxy_trusted, source);
+  const std::vector<Cidr>* networks = options_.proxy_trusted;
+  const bool trusted = networks == nullptr || networks->empty() ||
+                       source.is_unix() || AnyContains(*networks, source);
   if (!trusted && options_.proxy_protocol == ProxyProtocolMode::kRequired) {
     RejectProxyHeader(
         "a PROXY header is required, and the source is not in "

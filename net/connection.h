@@ -56,10 +56,13 @@ struct ConnectionOptions {
   // one read that says EAGAIN.
   bool read_on_accept = false;
   // Whether accepted connections start with a PROXY protocol header, who
-  // may send one, and how long it may take to arrive (set by Server from
-  // ServerOptions::proxy_protocol, proxy_trusted, proxy_header_timeout).
+  // may send one (null or empty: any source), and how long it may take to
+  // arrive. Set by Server from ServerOptions::proxy_protocol, proxy_trusted
+  // (which it keeps for its lifetime) and proxy_header_timeout. (A pointer:
+  // these options stay trivially copyable, which GCC 12's -O3 flow analysis
+  // needs to not warn about every braced ServerOptions.)
   ProxyProtocolMode proxy_protocol = ProxyProtocolMode::kOff;
-  std::vector<Cidr> proxy_trusted;
+  const std::vector<Cidr>* proxy_trusted = nullptr;
   absl::Duration proxy_header_timeout = absl::Seconds(5);
 };
 

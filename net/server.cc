@@ -23,10 +23,12 @@ ServerOptions WithReadOnAccept(ServerOptions options) {
   return options;
 }
 
-// Connections learn the PROXY protocol settings from their options.
-ServerOptions WithProxyProtocol(ServerOptions options) {
+// Connections learn the PROXY protocol settings from their options; the
+// trusted networks are the Server's copy, which outlives its workers.
+ServerOptions WithProxyProtocol(ServerOptions options,
+                                const std::vector<Cidr>* trusted) {
   options.connection.proxy_protocol = options.proxy_protocol;
-  options.connection.proxy_trusted = options.proxy_trusted;
+  options.connection.proxy_trusted = trusted;
   options.connection.proxy_header_timeout = options.proxy_header_timeout;
   return options;
 }
@@ -95,7 +97,9 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
 }  // namespace
 
 Server::Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory)
-    : options_(WithProxyProtocol(WithReadOnAccept(std::move(options)))),
+    : proxy_trusted_(options.proxy_trusted),
+      options_(WithProxyProtocol(WithReadOnAccept(std::move(options)),
+                                 &proxy_trusted_)),
       factory_(std::move(factory)),
       group_(options_, factory_.get()) {}
 

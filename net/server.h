@@ -131,6 +131,9 @@ class Server {
   Worker& worker(size_t i) const { return group_.worker(i); }
 
  private:
+  // The connections' options point at it (ConnectionOptions::proxy_trusted);
+  // declared first so that it exists when options_ is made.
+  const std::vector<Cidr> proxy_trusted_;
   const ServerOptions options_;
   const std::unique_ptr<ProtocolFactory> factory_;
   WorkerGroup group_;
