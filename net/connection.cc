@@ -174,9 +174,10 @@ const SocketAddress& Connection::peer() {
 }
 
 const SocketAddress& Connection::transport_peer() {
-  if (!transport_peer_.has_value()) {
+  if (transport_peer_ == nullptr) {
     absl::StatusOr<SocketAddress> address = SocketAddress::PeerOf(fd_.get());
-    transport_peer_ = address.ok() ? *address : SocketAddress();
+    transport_peer_ = std::make_unique<SocketAddress>(
+        address.ok() ? *address : SocketAddress());
   }
   return *transport_peer_;
 }

@@ -316,7 +316,9 @@ class Connection final : private IoHandler {
   std::unique_ptr<Handler> handler_;
   Buffer input_;
   OutputQueue output_;
-  std::optional<SocketAddress> transport_peer_;
+  // Made on first use, since most connections never ask (a SocketAddress
+  // with room for a Unix path is 116 bytes): an idle connection stays small.
+  std::unique_ptr<SocketAddress> transport_peer_;
   std::unique_ptr<ProxyInfo> proxy_info_;
   const uint64_t id_;
   const uint32_t slot_;
