@@ -11,13 +11,15 @@
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/lifecycle_flags.h"
+#include "examples/listener_flags.h"
 #include "examples/metrics_listener.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
 
 ABSL_FLAG(uint16_t, port, 9000, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "0.0.0.0",
-          "numeric address to bind, e.g. 127.0.0.1 or ::");
+          "numeric address to bind, e.g. 127.0.0.1 or ::, or a Unix socket: "
+          "unix:/run/NAME.sock or unix:@NAME (abstract)");
 ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(300),
           "close connections idle this long (inf: never)");
@@ -34,6 +36,10 @@ int main(int argc, char** argv) {
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);
+  if (absl::Status s = eddy::ApplyListenerFlags(options); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", "eddy-echo", s.ToString().c_str());
+    return 1;
+  }
   options.workers = absl::GetFlag(FLAGS_workers);
   options.pin_workers = absl::GetFlag(FLAGS_pin);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);

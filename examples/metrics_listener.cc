@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/core/signals.h"
 #include "eddy/http/http_protocol.h"
@@ -33,7 +34,11 @@ absl::StatusOr<ProgramMetrics> SetUpProgramMetrics(absl::string_view program,
   auto router = std::make_shared<http::Router>();
   http::AddMetricsRoute(*router, *metrics.registry);
   ServerOptions listener_options;
-  listener_options.bind_address = options.bind_address;
+  // Prometheus scrapes over TCP: a server on a Unix socket exports its
+  // metrics on loopback.
+  listener_options.bind_address =
+      absl::StartsWith(options.bind_address, "unix:") ? "127.0.0.1"
+                                                      : options.bind_address;
   listener_options.port = static_cast<uint16_t>(metrics_port);
   listener_options.workers = 1;
   listener_options.max_connections = 64;

@@ -23,9 +23,10 @@ struct ProgramMetrics {
 // options.metrics at it. With `metrics_port` >= 0 (0 picks a free port)
 // also starts the listener of a program that does not speak HTTP itself
 // (eddy-echo, eddy-redis, eddy-proxy): a one-worker HTTP server on
-// options.bind_address whose only route, /metrics, serves the registry. It
-// shares nothing mutable with the program's server but the registry, and
-// prints "<program> metrics on http://ADDR/metrics" once it listens.
+// options.bind_address (127.0.0.1 when that is a Unix socket) whose only route,
+// /metrics, serves the registry. It shares nothing mutable with the program's
+// server but the registry, and prints "<program> metrics on
+// http://ADDR/metrics" once it listens.
 //
 // Threading: call from main before ServeUntilSignal, and make the program's
 // Server after it (so that the registry outlives the server). It blocks the

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "eddy/core/clock.h"
+#include "eddy/core/log.h"
 #include "eddy/net/internal/socket.h"
 #include "eddy/net/worker.h"
 
@@ -25,14 +26,25 @@ Connection::Connection(Worker* worker, EventLoop* loop, UniqueFd fd,
 
 Connection::~Connection() = default;
 
-void Connection::Open(std::unique_ptr<Handler> handler) {
+void Connection::Open(std::unique_ptr<Handler> handler, bool accepted) {
   handler_ = std::move(handler);
   Touch();
+  if (accepted && options_.proxy_protocol != ProxyProtocolMode::kOff) {
+    Dispatch([this] { AwaitProxyHeader(); });
+    return;
+  }
+  Dispatch([this] { StartHandler(); });
+}
+
+void Connection::StartHandler() {
   if (options_.idle_timeout != absl::InfiniteDuration()) {
     SetIdleTimeout(options_.idle_timeout);
   }
-  Dispatch([this] { handler_->OnOpen(*this); });
+  handler_->OnOpen(*this);
   if (options_.max_age != absl::InfiniteDuration()) ArmMaxAgeTimer();
+  // Accepted while draining (or the drain began while the PROXY header was
+  // awaited): told at once, after OnOpen, as the others were.
+  if (worker_->draining() && phase_ == Phase::kOpen) handler_->OnDrain(*this);
 }
 
 void Connection::ArmMaxAgeTimer() {
@@ -45,6 +57,91 @@ void Connection::ArmMaxAgeTimer() {
   RunAfter(age, [](Connection& conn) {
     if (!conn.closing()) conn.handler_->OnMaxAge(conn);
   });
+}
+
+void Connection::AwaitProxyHeader() {
+  const SocketAddress& source = transport_peer();
+  // A Unix socket's clients are vetted by the file's permissions, and have
+  // no network address to match.
+  const std::vector<Cidr>* networks = options_.proxy_trusted;
+  const bool trusted = networks == nullptr || networks->empty() ||
+                       source.is_unix() || AnyContains(*networks, source);
+  if (!trusted && options_.proxy_protocol == ProxyProtocolMode::kRequired) {
+    RejectProxyHeader(
+        "a PROXY header is required, and the source is not in "
+        "proxy_trusted",
+        CloseReason::kError);
+    return;
+  }
+  // An untrusted source on an optional server is served as it is, but its
+  // first bytes are still screened: a header from it would be a forgery.
+  Set(kAwaitingProxy | (trusted ? 0 : kUntrustedSource));
+  proxy_timer_ = loop_->RunAfter(options_.proxy_header_timeout, [this] {
+    proxy_timer_ = {};
+    Dispatch([this] {
+      RejectProxyHeader(
+          "no PROXY header (or first bytes) within "
+          "proxy_header_timeout",
+          CloseReason::kIdleTimeout);
+    });
+  });
+}
+
+void Connection::ConsumeProxyHeader() {
+  ProxyParseResult parsed = ParseProxyHeader(input_.view());
+  switch (parsed.kind) {
+    case ProxyParseResult::Kind::kNeedMore:
+      return;  // bounded by the parser's size limit and the deadline
+    case ProxyParseResult::Kind::kNotProxy:
+      if (options_.proxy_protocol == ProxyProtocolMode::kRequired) {
+        RejectProxyHeader(
+            "the connection does not start with the required "
+            "PROXY header",
+            CloseReason::kError);
+        return;
+      }
+      FinishProxyHeader(nullptr);
+      return;
+    case ProxyParseResult::Kind::kError:
+      RejectProxyHeader(parsed.error.message(), CloseReason::kError);
+      return;
+    case ProxyParseResult::Kind::kDone:
+      if (Has(kUntrustedSource)) {
+        RejectProxyHeader("a PROXY header from a source not in proxy_trusted",
+                          CloseReason::kError);
+        return;
+      }
+      input_.Consume(parsed.consumed);
+      FinishProxyHeader(std::make_unique<ProxyInfo>(std::move(parsed.info)));
+      return;
+  }
+}
+
+void Connection::FinishProxyHeader(std::unique_ptr<ProxyInfo> info) {
+  Clear(kAwaitingProxy | kUntrustedSource);
+  if (proxy_timer_.valid()) loop_->Cancel(proxy_timer_);
+  proxy_timer_ = {};
+  proxy_info_ = std::move(info);
+  StartHandler();
+  if (phase_ == Phase::kOpen && !input_.empty()) {
+    handler_->OnData(*this, input_);
+  }
+}
+
+void Connection::RejectProxyHeader(absl::string_view why, CloseReason reason) {
+  worker_->CountProxyRejected();
+  if (LogEnabled(LogSeverity::kWarning)) {
+    const std::string peer = transport_peer().ToString();
+    LogEvent event;
+    event.severity = LogSeverity::kWarning;
+    event.kind = "proxy.rejected";
+    event.worker = static_cast<int>(worker_->index());
+    event.connection = id_;
+    event.peer = peer;
+    event.message = why;
+    Log(event);
+  }
+  Abort(reason);
 }
 
 void Connection::ReadBeforeRegistering() {
@@ -61,11 +158,18 @@ absl::Status Connection::Register(bool already_watched) {
 
 void Connection::NotifyServerStopping() {
   if (phase_ != Phase::kOpen) return;
+  // Its handler never opened: there is nothing to finish.
+  if (Has(kAwaitingProxy)) {
+    ForceClose(CloseReason::kServerStopping);
+    return;
+  }
   Dispatch([this] { handler_->OnServerStopping(*this); });
 }
 
 void Connection::NotifyDraining() {
-  if (phase_ != Phase::kOpen) return;
+  // A connection still awaiting its PROXY header has no open handler yet;
+  // StartHandler tells it.
+  if (phase_ != Phase::kOpen || Has(kAwaitingProxy)) return;
   Dispatch([this] { handler_->OnDrain(*this); });
 }
 
@@ -86,11 +190,30 @@ ConnectionRef Connection::ref() const {
 size_t Connection::worker_index() const { return worker_->index(); }
 
 const SocketAddress& Connection::peer() {
-  if (!peer_.has_value()) {
-    absl::StatusOr<SocketAddress> address = SocketAddress::PeerOf(fd_.get());
-    peer_ = address.ok() ? *address : SocketAddress();
+  if (proxy_info_ != nullptr && !proxy_info_->local) {
+    return proxy_info_->source;
   }
-  return *peer_;
+  return transport_peer();
+}
+
+const SocketAddress& Connection::transport_peer() {
+  if (transport_peer_ == nullptr) {
+    absl::StatusOr<SocketAddress> address = SocketAddress::PeerOf(fd_.get());
+    transport_peer_ = std::make_unique<SocketAddress>(
+        address.ok() ? *address : SocketAddress());
+  }
+  return *transport_peer_;
+}
+
+std::optional<PeerCredentials> Connection::peer_credentials() {
+  if (!transport_peer().is_unix()) return std::nullopt;
+  ucred credentials{};
+  socklen_t length = sizeof(credentials);
+  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) !=
+      0) {
+    return std::nullopt;
+  }
+  return PeerCredentials{credentials.pid, credentials.uid, credentials.gid};
 }
 
 template <typename Fn>
@@ -328,6 +451,8 @@ std::string Connection::DebugState() const {
       {kShutdownRequested, "shutdown-requested"},
       {kShutdownDone, "shutdown-done"},
       {kHadUnreadInput, "had-unread-input"},
+      {kAwaitingProxy, "awaiting-proxy-header"},
+      {kUntrustedSource, "untrusted-source"},
   };
   for (const auto& [flag, name] : kNames) {
     if (Has(flag)) absl::StrAppend(&text, " ", name);
@@ -398,6 +523,8 @@ void Connection::ReadInput(uint32_t events) {
       if (discarding) {
         Set(kHadUnreadInput);
         input_.ConsumeAll();
+      } else if (Has(kAwaitingProxy)) {
+        ConsumeProxyHeader();
       } else {
         handler_->OnData(*this, input_);
         AdoptReplacementHandler();
@@ -411,7 +538,10 @@ void Connection::ReadInput(uint32_t events) {
     if (n == 0) {
       Set(kInputEnded);
       Clear(kReadPending);
-      if (!discarding) {
+      if (Has(kAwaitingProxy)) {
+        // The peer left before the header (or the first bytes) were whole.
+        CloseNow(CloseReason::kPeerClosed);
+      } else if (!discarding) {
         handler_->OnInputEnd(*this);
         AdoptReplacementHandler();
       }
@@ -599,9 +729,13 @@ void Connection::CloseNow(CloseReason reason) {
   if (idle_timer_.valid()) loop_->Cancel(idle_timer_);
   if (linger_timer_.valid()) loop_->Cancel(linger_timer_);
   if (write_timer_.valid()) loop_->Cancel(write_timer_);
-  idle_timer_ = linger_timer_ = write_timer_ = {};
+  if (proxy_timer_.valid()) loop_->Cancel(proxy_timer_);
+  idle_timer_ = linger_timer_ = write_timer_ = proxy_timer_ = {};
   CancelUserTimers();
-  if (handler_ != nullptr) handler_->OnClose(*this, reason);
+  // A handler still waiting for the PROXY header never saw OnOpen.
+  if (handler_ != nullptr && !Has(kAwaitingProxy)) {
+    handler_->OnClose(*this, reason);
+  }
   fd_.reset();
   output_.Clear();
   worker_->Release(this, reason);

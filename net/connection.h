@@ -18,9 +18,11 @@
 #include "eddy/core/timer_wheel.h"
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/address.h"
+#include "eddy/net/cidr.h"
 #include "eddy/net/connection_ref.h"
 #include "eddy/net/output_queue.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/proxy_protocol.h"
 
 namespace eddy {
 
@@ -60,6 +62,23 @@ struct ConnectionOptions {
   // Server from ServerOptions::defer_accept). Where they are not, it costs
   // one read that says EAGAIN.
   bool read_on_accept = false;
+  // Whether accepted connections start with a PROXY protocol header, who
+  // may send one (null or empty: any source), and how long it may take to
+  // arrive. Set by Server from ServerOptions::proxy_protocol, proxy_trusted
+  // (which it keeps for its lifetime) and proxy_header_timeout. (A pointer:
+  // these options stay trivially copyable, which GCC 12's -O3 flow analysis
+  // needs to not warn about every braced ServerOptions.)
+  ProxyProtocolMode proxy_protocol = ProxyProtocolMode::kOff;
+  const std::vector<Cidr>* proxy_trusted = nullptr;
+  absl::Duration proxy_header_timeout = absl::Seconds(5);
+};
+
+// Who is at the other end of a Unix domain socket (SO_PEERCRED): the
+// process that connected, as the kernel saw it then.
+struct PeerCredentials {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
 };
 
 // Connection is one TCP connection (accepted, or opened with Connect), owned
@@ -179,8 +198,17 @@ class Connection final : private IoHandler {
   bool closing() const { return phase_ != Phase::kOpen; }
   bool write_shutdown() const { return Has(kShutdownRequested); }
 
-  // The peer's address (one getpeername on the first call).
+  // The client's address: the one a PROXY protocol header named (see
+  // ServerOptions::proxy_protocol), else the socket's peer.
   const SocketAddress& peer();
+  // The socket's own peer (one getpeername on the first call): behind a
+  // balancer that sends PROXY headers, the balancer.
+  const SocketAddress& transport_peer();
+  // What the PROXY header said (addresses, ALPN, authority, SSL); null when
+  // the connection came without one.
+  const ProxyInfo* proxy_info() const { return proxy_info_.get(); }
+  // The connecting process of a Unix domain socket; nullopt on TCP.
+  std::optional<PeerCredentials> peer_credentials();
   // A handle usable from any thread (see ConnectionRef).
   ConnectionRef ref() const;
   EventLoop& loop() const { return *loop_; }
@@ -224,6 +252,8 @@ class Connection final : private IoHandler {
     kShutdownRequested = 1 << 8,  // ShutdownWrite (or closing) asked for FIN
     kShutdownDone = 1 << 9,       // FIN sent
     kHadUnreadInput = 1 << 10,    // input was discarded while closing
+    kAwaitingProxy = 1 << 11,     // a PROXY header may come; not yet opened
+    kUntrustedSource = 1 << 12,   // the transport peer is not proxy_trusted
   };
 
   Connection(Worker* worker, EventLoop* loop, UniqueFd fd, uint32_t slot,
@@ -231,8 +261,9 @@ class Connection final : private IoHandler {
              const ConnectionOptions& options);
 
   // For the Worker: the steps of a connection's life that it starts.
-  // Runs OnOpen (inside a dispatch).
-  void Open(std::unique_ptr<Handler> handler);
+  // Runs OnOpen (inside a dispatch). An `accepted` connection on a server
+  // that expects PROXY headers runs it once the header was read instead.
+  void Open(std::unique_ptr<Handler> handler, bool accepted);
   // Reads what already arrived before the connection is registered (see
   // ConnectionOptions::read_on_accept).
   void ReadBeforeRegistering();
@@ -267,6 +298,15 @@ class Connection final : private IoHandler {
   void RunTask(absl::AnyInvocable<void(Connection&) &&> task);
 
   void ReadInput(uint32_t events);
+  // The handler's first callbacks: the idle timer, then OnOpen.
+  void StartHandler();
+  // The PROXY protocol step, before the handler sees a byte: decides from
+  // the transport peer whether a header may come and arms its deadline;
+  // then consumes the header from the input as it arrives.
+  void AwaitProxyHeader();
+  void ConsumeProxyHeader();
+  void FinishProxyHeader(std::unique_ptr<ProxyInfo> info);
+  void RejectProxyHeader(absl::string_view why, CloseReason reason);
   void FlushOutput();
   void OnOutputConsumed(size_t n);
   // OnHighWater when the output just became full (bytes or files);
@@ -308,7 +348,10 @@ class Connection final : private IoHandler {
   std::vector<std::unique_ptr<Handler>> retired_handlers_;
   Buffer input_;
   OutputQueue output_;
-  std::optional<SocketAddress> peer_;
+  // Made on first use, since most connections never ask (a SocketAddress
+  // with room for a Unix path is 116 bytes): an idle connection stays small.
+  std::unique_ptr<SocketAddress> transport_peer_;
+  std::unique_ptr<ProxyInfo> proxy_info_;
   const uint64_t id_;
   const uint32_t slot_;
   const uint32_t generation_;
@@ -317,6 +360,7 @@ class Connection final : private IoHandler {
   TimerId idle_timer_;
   TimerId linger_timer_;
   TimerId write_timer_;
+  TimerId proxy_timer_;
   // RunAfter/RunEvery timers still scheduled; a one-shot timer finds its
   // entry by key when it fires.
   struct UserTimer {

@@ -12,6 +12,7 @@
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/internal/socket.h"
 #include "eddy/net/internal/worker_access.h"
+#include "eddy/net/proxy_protocol.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
@@ -77,7 +78,9 @@ class PendingConnect final : public IoHandler, public PendingConnection {
           absl::StrCat("socket() failed: ", std::strerror(errno))));
       return;
     }
-    if (options_.tcp_nodelay) (void)SetNoDelay(fd_.get(), true);
+    if (options_.tcp_nodelay && !address_.is_unix()) {
+      (void)SetNoDelay(fd_.get(), true);
+    }
     if (::connect(fd_.get(), address_.sockaddr_ptr(), address_.length()) == 0) {
       Connected(/*registered=*/false);
       return;
@@ -134,6 +137,10 @@ class PendingConnect final : public IoHandler, public PendingConnection {
 
   void Connected(bool registered) {
     StopWatching();
+    if (absl::Status sent = SendProxyHeader(); !sent.ok()) {
+      Failed(std::move(sent));
+      return;
+    }
     Forget();
     absl::Status opened = registered
                               ? WorkerAccess::AdoptRegistered(
@@ -143,6 +150,20 @@ class PendingConnect final : public IoHandler, public PendingConnection {
     // hears of it as of any other failure.
     if (!opened.ok()) on_failure_(std::move(opened));
     Finish();
+  }
+
+  // Written straight to the fresh socket, whose send buffer is empty: a
+  // header of at most 232 bytes fits, so it is all written or nothing.
+  absl::Status SendProxyHeader() {
+    if (!options_.proxy_header.has_value()) return absl::OkStatus();
+    const std::string header = EncodeProxyV2Header(
+        options_.proxy_header->source, options_.proxy_header->destination);
+    const ssize_t n =
+        ::send(fd_.get(), header.data(), header.size(), MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(header.size())) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat(
+        "sending the PROXY header to ", address_.ToString(),
+        " failed: ", n < 0 ? std::strerror(errno) : "short write"));
   }
 
   void Failed(absl::Status status) {

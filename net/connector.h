@@ -2,6 +2,7 @@
 #define EDDY_NET_CONNECTOR_H_
 
 #include <memory>
+#include <optional>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -27,6 +28,7 @@ struct ConnectOptions {
   // Set on the socket before connecting: a client's small requests must
   // not wait for Nagle's algorithm. (Accepted sockets inherit it from the
   // listener instead.)
+  // (Skipped on a Unix socket, which has no Nagle.)
   bool tcp_nodelay = true;
   // For the host:port overload: the lookup alone fails the attempt after
   // this long (absl::DeadlineExceededError), within `timeout`.
@@ -34,13 +36,21 @@ struct ConnectOptions {
   // Resolves host names for the host:port overload (null: the process-wide
   // Resolver::Default()); must outlive the connect.
   Resolver* resolver = nullptr;
+  // Set: the connection starts with a PROXY protocol v2 header naming this
+  // source and destination (what a balancer in front of a server sends),
+  // written before OnOpen runs, so it precedes every byte the handler sends.
+  struct ProxyHeader {
+    SocketAddress source;
+    SocketAddress destination;
+  };
+  std::optional<ProxyHeader> proxy_header;
 };
 
-// Opens an outgoing TCP connection to `address` from `worker`'s loop and,
-// once connected, makes it one of that worker's connections, served by the
-// handler `make_handler` returns (its OnOpen runs when the connection is
-// up). The socket is registered with the loop once: the registration made
-// for the connect is handed over to the connection.
+// Opens an outgoing connection (TCP, or a Unix socket) to `address` from
+// `worker`'s loop and, once connected, makes it one of that worker's
+// connections, served by the handler `make_handler` returns (its OnOpen runs
+// when the connection is up). The socket is registered with the loop once: the
+// registration made for the connect is handed over to the connection.
 //
 // A failed attempt (refused, unreachable, timed out) is retried with
 // exponential back-off; `on_attempt_failed`, if given, is told of each
@@ -72,7 +82,8 @@ void Connect(
 // connect wins and the others are closed. A retry resolves again. A name
 // that does not resolve fails the attempt with absl::NotFoundError; a
 // malformed `host_port` fails with absl::InvalidArgumentError (through
-// on_failure, on the loop).
+// on_failure, on the loop). "unix:PATH" and "unix:@NAME" connect to that
+// Unix socket, with no lookup.
 //
 // Threading: as above.
 void Connect(

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "eddy/core/log.h"
 #include "eddy/net/internal/acceptor.h"
@@ -28,6 +29,16 @@ ServerOptions WithReadOnAccept(ServerOptions options) {
   if (options.defer_accept > absl::ZeroDuration()) {
     options.connection.read_on_accept = true;
   }
+  return options;
+}
+
+// Connections learn the PROXY protocol settings from their options; the
+// trusted networks are the Server's copy, which outlives its workers.
+ServerOptions WithProxyProtocol(ServerOptions options,
+                                const std::vector<Cidr>* trusted) {
+  options.connection.proxy_protocol = options.proxy_protocol;
+  options.connection.proxy_trusted = trusted;
+  options.connection.proxy_header_timeout = options.proxy_header_timeout;
   return options;
 }
 
@@ -63,6 +74,19 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
        options.max_connections);
   note(options.acceptor_batch_scheduling != defaults.acceptor_batch_scheduling,
        "acceptor_batch_scheduling", options.acceptor_batch_scheduling);
+  note(options.unix_socket_mode != defaults.unix_socket_mode,
+       "unix_socket_mode", absl::StrFormat("0%o", options.unix_socket_mode));
+  note(options.proxy_protocol != defaults.proxy_protocol, "proxy_protocol",
+       ProxyProtocolModeName(options.proxy_protocol));
+  if (!options.proxy_trusted.empty()) {
+    note(true, "proxy_trusted",
+         absl::StrJoin(options.proxy_trusted, ",",
+                       [](std::string* out, const Cidr& cidr) {
+                         out->append(cidr.ToString());
+                       }));
+  }
+  note(options.proxy_header_timeout != defaults.proxy_header_timeout,
+       "proxy_header_timeout", duration(options.proxy_header_timeout));
   note(c.high_water_mark != d.high_water_mark, "high_water_mark",
        c.high_water_mark);
   note(c.low_water_mark != d.low_water_mark, "low_water_mark",
@@ -105,18 +129,20 @@ absl::Status CheckInheritedListener(int fd, const ServerOptions& options) {
         " is not a listening stream socket; check the socket unit (or "
         "LISTEN_FDS) that passed it"));
   }
-  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(fd);
-  if (!local.ok()) return local.status();
-  if (options.port != 0 && local->port() != options.port) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the inherited listener is on ", local->ToString(), ", not port ",
-        options.port, "; pass --port 0 or the listener's port"));
-  }
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
     return absl::InternalError(
         absl::StrCat("could not make the inherited listener non-blocking: ",
                      std::strerror(errno)));
+  }
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(fd);
+  if (!local.ok()) return local.status();
+  // A Unix listener has no port and none of TCP's options.
+  if (local->is_unix()) return absl::OkStatus();
+  if (options.port != 0 && local->port() != options.port) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the inherited listener is on ", local->ToString(), ", not port ",
+        options.port, "; pass --port 0 or the listener's port"));
   }
   // Accepted sockets inherit these from the listener.
   if (absl::Status s = SetNoDelay(fd, options.tcp_nodelay); !s.ok()) return s;
@@ -132,7 +158,9 @@ void NotifyOrLog(absl::string_view state) {
 }  // namespace
 
 Server::Server(ServerOptions options, std::unique_ptr<ProtocolFactory> factory)
-    : options_(WithReadOnAccept(std::move(options))),
+    : proxy_trusted_(options.proxy_trusted),
+      options_(WithProxyProtocol(WithReadOnAccept(std::move(options)),
+                                 &proxy_trusted_)),
       factory_(std::move(factory)),
       group_(options_, factory_.get()),
       inherited_listener_(options_.listen_fd) {}
@@ -247,7 +275,17 @@ absl::StatusOr<UniqueFd> Server::ListenOrInherit() {
   listen_options.tcp_nodelay = options_.tcp_nodelay;
   listen_options.keepalive = options_.keepalive;
   listen_options.defer_accept = options_.defer_accept;
-  return Listen(*address, listen_options);
+  listen_options.unix_socket_mode = options_.unix_socket_mode;
+  absl::StatusOr<UniqueFd> listen_fd = Listen(*address, listen_options);
+  if (!listen_fd.ok()) return listen_fd.status();
+  // Only a socket file this server made is its to remove at Stop; an
+  // inherited one belongs to whoever bound it.
+  if (const std::string path = address->unix_path(); !path.empty()) {
+    absl::StatusOr<UnixSocketFile> file = IdentifyUnixSocketFile(path);
+    if (!file.ok()) return file.status();
+    unix_socket_file_ = std::make_unique<UnixSocketFile>(*std::move(file));
+  }
+  return listen_fd;
 }
 
 void Server::Drain() {
@@ -295,6 +333,11 @@ void Server::Stop() {
   metrics_.reset();
   if (acceptor_ != nullptr) acceptor_->Stop();
   group_.Stop();
+  // Only while it is still ours: a newer server may have taken the path.
+  if (unix_socket_file_ != nullptr) {
+    RemoveUnixSocketFileIfOurs(*unix_socket_file_);
+    unix_socket_file_.reset();
+  }
   if (!running_) return;
   running_ = false;
   if (LogEnabled(LogSeverity::kInfo)) {

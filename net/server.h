@@ -12,8 +12,10 @@
 #include "absl/time/time.h"
 #include "eddy/core/metrics.h"
 #include "eddy/net/address.h"
+#include "eddy/net/cidr.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/proxy_protocol.h"
 #include "eddy/net/server_state.h"
 #include "eddy/net/worker.h"
 #include "eddy/net/worker_group.h"
@@ -24,6 +26,7 @@ class Acceptor;
 class HandoffClient;
 class HandoffServer;
 class ServerMetrics;
+struct UnixSocketFile;
 
 // What the acceptor counted; Server::acceptor_stats().
 struct AcceptorStats {
@@ -38,9 +41,16 @@ struct AcceptorStats {
 // (workers, pin_workers, inbox_depth, connection, shutdown_timeout) comes
 // from WorkerGroupOptions.
 struct ServerOptions : WorkerGroupOptions {
+  // A numeric IP address, or a Unix socket: "unix:/run/app.sock" (a file)
+  // or "unix:@name" (Linux's abstract namespace); a Unix socket has no
+  // port, and the TCP options below do not apply to it.
   std::string bind_address = "0.0.0.0";
   uint16_t port = 0;  // 0 picks a free port; see Server::port()
-  int backlog = 0;    // 0: the system maximum
+  // The mode of a Unix socket file (e.g. 0660: owner and group may
+  // connect), set right after bind; 0 leaves what the umask gave. The file
+  // is removed at Stop if it is still this server's.
+  uint32_t unix_socket_mode = 0;
+  int backlog = 0;  // 0: the system maximum
   bool reuse_port = false;
   bool tcp_nodelay = true;
   bool keepalive = false;
@@ -86,6 +96,21 @@ struct ServerOptions : WorkerGroupOptions {
   // drain. Either way this server then answers there for the next one, and
   // drains itself when a new one took over. Empty: off.
   std::string handoff_socket;
+  // The PROXY protocol (v1 and v2, net/proxy_protocol.h): whether accepted
+  // connections start with a header naming the client. The header is read
+  // before the handler opens, so OnOpen and everything after see the client
+  // in Connection::peer() (the balancer stays in transport_peer()). Off by
+  // default. kOptional waits for a connection's first bytes to tell, so
+  // suits protocols whose clients speak first.
+  ProxyProtocolMode proxy_protocol = ProxyProtocolMode::kOff;
+  // The sources (the transport peers) allowed to send a header; empty: any.
+  // A header from another source closes the connection, and so does any
+  // connection from one when the header is required. Unix socket peers
+  // are trusted (the file's mode says who may connect).
+  std::vector<Cidr> proxy_trusted;
+  // A connection whose header (or, when optional, first bytes) has not
+  // arrived within this is closed.
+  absl::Duration proxy_header_timeout = absl::Seconds(5);
 };
 
 // Server is the multi-reactor TCP server: a WorkerGroup (N worker threads,
@@ -156,6 +181,10 @@ class Server {
   Worker& worker(size_t i) const { return group_.worker(i); }
 
  private:
+  // The connections' options point at it (ConnectionOptions::proxy_trusted);
+  // declared first so that it exists when options_ is made.
+  const std::vector<Cidr> proxy_trusted_;
+
   // The listening socket: the inherited one, or a new one bound as
   // configured.
   absl::StatusOr<UniqueFd> ListenOrInherit();
@@ -180,6 +209,8 @@ class Server {
   std::mutex drain_mutex_;
   std::condition_variable drain_requested_;
   int drain_requests_ = 0;
+  // The socket file of a Unix listener, removed at Stop.
+  std::unique_ptr<UnixSocketFile> unix_socket_file_;
 };
 
 }  // namespace eddy

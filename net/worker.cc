@@ -55,6 +55,7 @@ WorkerStats Worker::stats() const {
   }
   stats.read_budget_exhausted = read_budget_exhausted_.value();
   stats.inbox_depth = inbox_->depth();
+  stats.proxy_rejected = proxy_rejected_.value();
   return stats;
 }
 
@@ -144,8 +145,7 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
     // then the socket is writable (nothing was sent yet), and epoll_ctl(ADD)
     // reports whatever arrived or drained after the read.
     accepted_.Add();
-    raw->Open(factory_->NewHandler(*raw));
-    if (draining_) raw->NotifyDraining();
+    raw->Open(factory_->NewHandler(*raw), /*accepted=*/true);
     raw->ReadBeforeRegistering();
     if (!raw->closed()) {
       if (absl::Status watched = raw->Register(false); !watched.ok()) {
@@ -165,8 +165,8 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
     return watched;
   }
   accepted_.Add();
-  raw->Open(handed_off ? factory_->NewHandler(*raw) : std::move(handler));
-  if (draining_) raw->NotifyDraining();
+  raw->Open(handed_off ? factory_->NewHandler(*raw) : std::move(handler),
+            handed_off);
   return absl::OkStatus();
 }
 

@@ -44,6 +44,10 @@ struct WorkerStats {
   uint64_t read_budget_exhausted = 0;
   // Handed-off fds the worker has not opened yet.
   uint64_t inbox_depth = 0;
+  // Connections closed before their handler opened because of the PROXY
+  // protocol step: a malformed, forged (untrusted source), missing
+  // (required) or late header.
+  uint64_t proxy_rejected = 0;
 };
 
 // Worker is the net-layer side of one worker thread of a WorkerGroup: it
@@ -165,6 +169,7 @@ class Worker final : private WorkSource {
   void CountBytesOut(size_t n) { bytes_out_.Add(n); }
   void CountWrites(size_t n) { writes_.Add(n); }
   void CountReadBudgetExhausted() { read_budget_exhausted_.Add(); }
+  void CountProxyRejected() { proxy_rejected_.Add(); }
   // A connection closed (after OnClose) for `reason`: count it and free its
   // slot.
   void Release(Connection* conn, CloseReason reason);
@@ -200,6 +205,7 @@ class Worker final : private WorkSource {
   SingleWriterCounter writes_;
   SingleWriterCounter closed_by_reason_[kCloseReasonCount];
   SingleWriterCounter read_budget_exhausted_;
+  SingleWriterCounter proxy_rejected_;
 };
 
 }  // namespace eddy

@@ -203,6 +203,7 @@ WorkerStats WorkerGroup::total_stats() const {
     total.bytes_in += s.bytes_in;
     total.bytes_out += s.bytes_out;
     total.writes += s.writes;
+    total.proxy_rejected += s.proxy_rejected;
   }
   return total;
 }

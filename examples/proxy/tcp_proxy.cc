@@ -39,11 +39,12 @@ class ProxySide final : public Handler {
   enum class Role { kDown, kUp };
 
   ProxySide(std::shared_ptr<Session> session, Role role, std::string upstream,
-            ConnectOptions options)
+            ConnectOptions options, bool send_proxy_v2 = false)
       : session_(std::move(session)),
         role_(role),
         upstream_(upstream),
-        options_(options) {}
+        options_(options),
+        send_proxy_v2_(send_proxy_v2) {}
 
   void OnOpen(Connection& conn) override {
     if (role_ == Role::kDown) {
@@ -52,9 +53,10 @@ class ProxySide final : public Handler {
       conn.PauseReading();
       auto session = session_;
       const std::string upstream = upstream_;
-      const ConnectOptions options = options_;
+      ConnectOptions options = options_;
+      if (send_proxy_v2_) options.proxy_header = ClientOf(conn);
       Connect(
-          conn.worker(), upstream_, options_,
+          conn.worker(), upstream_, options,
           [session, upstream, options] {
             return std::make_unique<ProxySide>(session, Role::kUp, upstream,
                                                options);
@@ -115,6 +117,23 @@ class ProxySide final : public Handler {
   }
 
  private:
+  // The client and the address it connected to, as the upstream should
+  // see them: from the PROXY header this proxy received, if any, else from
+  // the socket.
+  static ConnectOptions::ProxyHeader ClientOf(Connection& conn) {
+    ConnectOptions::ProxyHeader header;
+    header.source = conn.peer();
+    const ProxyInfo* info = conn.proxy_info();
+    if (info != nullptr && !info->local) {
+      header.destination = info->destination;
+    } else if (absl::StatusOr<SocketAddress> local =
+                   SocketAddress::LocalOf(conn.fd());
+               local.ok()) {
+      header.destination = *local;
+    }
+    return header;
+  }
+
   Connection* Other() const {
     return role_ == Role::kDown ? session_->up : session_->down;
   }
@@ -123,33 +142,41 @@ class ProxySide final : public Handler {
   const Role role_;
   const std::string upstream_;
   const ConnectOptions options_;
+  const bool send_proxy_v2_;
 };
 
 class TcpProxyFactory final : public ProtocolFactory {
  public:
-  TcpProxyFactory(std::string upstream, ConnectOptions options)
-      : upstream_(std::move(upstream)), options_(options) {}
+  TcpProxyFactory(std::string upstream, ConnectOptions options,
+                  bool send_proxy_v2)
+      : upstream_(std::move(upstream)),
+        options_(options),
+        send_proxy_v2_(send_proxy_v2) {}
   std::unique_ptr<Handler> NewHandler(Connection&) override {
     return std::make_unique<ProxySide>(std::make_shared<Session>(),
                                        ProxySide::Role::kDown, upstream_,
-                                       options_);
+                                       options_, send_proxy_v2_);
   }
 
  private:
   const std::string upstream_;
   const ConnectOptions options_;
+  const bool send_proxy_v2_;
 };
 
 }  // namespace
 
 std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(std::string upstream,
-                                                     ConnectOptions options) {
-  return std::make_unique<TcpProxyFactory>(std::move(upstream), options);
+                                                     ConnectOptions options,
+                                                     bool send_proxy_v2) {
+  return std::make_unique<TcpProxyFactory>(std::move(upstream), options,
+                                           send_proxy_v2);
 }
 
 std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(SocketAddress upstream,
-                                                     ConnectOptions options) {
-  return MakeTcpProxyFactory(upstream.ToString(), options);
+                                                     ConnectOptions options,
+                                                     bool send_proxy_v2) {
+  return MakeTcpProxyFactory(upstream.ToString(), options, send_proxy_v2);
 }
 
 }  // namespace eddy::proxy

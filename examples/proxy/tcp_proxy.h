@@ -22,13 +22,18 @@ namespace eddy::proxy {
 // at once, even while backpressure has paused its reading, instead of
 // holding its peer on a full socket until a timer fires.
 //
+// With `send_proxy_v2`, each upstream connection starts with a PROXY
+// protocol v2 header naming the client (ConnectOptions::proxy_header), so
+// an upstream that expects one (ServerOptions::proxy_protocol) sees the
+// client's address instead of the proxy's.
+//
 // Threading: the factory is shared by the workers; each pair of handlers
 // runs on its worker's thread.
-std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(std::string upstream,
-                                                     ConnectOptions options);
-// The same for a numeric address.
-std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(SocketAddress upstream,
-                                                     ConnectOptions options);
+std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(
+    std::string upstream, ConnectOptions options, bool send_proxy_v2 = false);
+// The same for a numeric or Unix address.
+std::unique_ptr<ProtocolFactory> MakeTcpProxyFactory(
+    SocketAddress upstream, ConnectOptions options, bool send_proxy_v2 = false);
 
 }  // namespace eddy::proxy
 

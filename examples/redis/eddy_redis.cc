@@ -9,13 +9,16 @@
 #include "eddy/net/serve.h"
 #include "eddy/net/server.h"
 #include "examples/lifecycle_flags.h"
+#include "examples/listener_flags.h"
 #include "examples/metrics_listener.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
 #include "examples/redis/redis_protocol.h"
 
 ABSL_FLAG(uint16_t, port, 6380, "TCP port to listen on (0 picks a free one)");
-ABSL_FLAG(std::string, bind, "127.0.0.1", "numeric address to bind");
+ABSL_FLAG(std::string, bind, "127.0.0.1",
+          "numeric address to bind, e.g. 127.0.0.1 or ::, or a Unix socket: "
+          "unix:/run/NAME.sock or unix:@NAME (abstract)");
 ABSL_FLAG(size_t, workers, 0, "worker threads (0: one per CPU)");
 ABSL_FLAG(size_t, max_connections, 10000, "connections open at once");
 ABSL_FLAG(int32_t, metrics_port, -1,
@@ -28,6 +31,10 @@ int main(int argc, char** argv) {
   eddy::ServerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.bind_address = absl::GetFlag(FLAGS_bind);
+  if (absl::Status s = eddy::ApplyListenerFlags(options); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", "eddy-redis", s.ToString().c_str());
+    return 1;
+  }
   options.workers = absl::GetFlag(FLAGS_workers);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   absl::StatusOr<eddy::ProgramMetrics> metrics = eddy::SetUpProgramMetrics(

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eddy/core/event_loop.h"
 #include "eddy/core/unique_fd.h"
@@ -299,6 +300,19 @@ void Connect(Worker& worker, absl::string_view host_port,
              absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
              absl::AnyInvocable<void(absl::Status)> on_failure,
              absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed) {
+  if (absl::StartsWith(host_port, "unix:")) {
+    absl::StatusOr<SocketAddress> address =
+        SocketAddress::ParseHostPort(host_port);
+    if (address.ok()) {
+      Connect(worker, *address, options, std::move(make_handler),
+              std::move(on_failure), std::move(on_attempt_failed));
+      return;
+    }
+    worker.loop().Post(
+        [on_failure = std::move(on_failure),
+         status = address.status()]() mutable { on_failure(status); });
+    return;
+  }
   std::string host;
   uint16_t port = 0;
   if (absl::Status split = SplitHostPort(host_port, &host, &port);

@@ -121,6 +121,12 @@ void ServerMetrics::ExportCounters(const Server& server,
       SumOverWorkers(server, [](const WorkerStats& s) {
         return s.read_budget_exhausted;
       }));
+  add(MetricType::kCounter, "eddy_proxy_header_rejected_total",
+      "Connections closed by the PROXY protocol step: a malformed, forged, "
+      "missing or late header.",
+      {}, SumOverWorkers(server, [](const WorkerStats& s) {
+        return s.proxy_rejected;
+      }));
   for (size_t i = 0; i < server.worker_count(); ++i) {
     add(MetricType::kGauge, "eddy_worker_inbox_depth",
         "Accepted connections queued for the worker, not yet opened.",

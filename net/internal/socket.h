@@ -1,6 +1,10 @@
 #ifndef EDDY_NET_INTERNAL_SOCKET_H_
 #define EDDY_NET_INTERNAL_SOCKET_H_
 
+#include <sys/types.h>
+
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -28,6 +32,9 @@ struct ListenOptions {
   absl::Duration defer_accept = absl::ZeroDuration();
   // For "::": accept IPv6 only (true) or IPv4-mapped too (false).
   bool ipv6_only = false;
+  // For a Unix socket file: its mode (e.g. 0660), set after bind; 0 leaves
+  // what the umask gave.
+  uint32_t unix_socket_mode = 0;
 };
 
 // The system's maximum listen backlog.
@@ -35,6 +42,11 @@ int SystemMaxBacklog();
 
 // Creates a non-blocking, close-on-exec socket bound to `address` and
 // listening. The error says what to do, e.g. when the port is taken.
+// On a Unix address the TCP options (reuse, Nagle, keepalive, defer-accept,
+// v6-only) do not apply and are skipped. A Unix socket file left behind by a
+// server that is gone is replaced, but only once a connect to it was refused
+// (no one listens); a file that a server answers on, or that is not a
+// socket, is an error.
 absl::StatusOr<UniqueFd> Listen(const SocketAddress& address,
                                 const ListenOptions& options);
 
@@ -42,6 +54,18 @@ absl::StatusOr<UniqueFd> Listen(const SocketAddress& address,
 // Returns a non-blocking connected socket. For clients and tests.
 absl::StatusOr<UniqueFd> ConnectWithTimeout(const SocketAddress& address,
                                             absl::Duration timeout);
+
+// The file a Unix listener is bound to, identified so that it is removed
+// at stop only while it is still that file: a newer server may have
+// replaced it in the meantime.
+struct UnixSocketFile {
+  std::string path;
+  dev_t device = 0;
+  ino_t inode = 0;
+};
+absl::StatusOr<UnixSocketFile> IdentifyUnixSocketFile(std::string path);
+// Unlinks `file.path` if it still is the file identified; false otherwise.
+bool RemoveUnixSocketFileIfOurs(const UnixSocketFile& file);
 
 absl::Status SetNoDelay(int fd, bool on);
 absl::Status SetKeepAlive(int fd, bool on);
