@@ -11,6 +11,7 @@
 #include "eddy/core/event_loop.h"
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/internal/tls_transport.h"
 #include "eddy/net/internal/worker_access.h"
 #include "eddy/net/worker.h"
 
@@ -135,13 +136,30 @@ class PendingConnect final : public IoHandler, public PendingConnection {
   void Connected(bool registered) {
     StopWatching();
     Forget();
-    absl::Status opened = registered
-                              ? WorkerAccess::AdoptRegistered(
-                                    worker_, std::move(fd_), make_handler_())
-                              : worker_.Adopt(std::move(fd_), make_handler_());
+    TlsStart tls;
+    if (options_.tls != nullptr) {
+      tls.context = options_.tls;
+      tls.server_name = options_.tls_server_name;
+      tls.on_failure =
+          [on_failure = std::move(on_failure_)](absl::Status status) mutable {
+            on_failure(std::move(status));
+          };
+    }
+    TlsStart* start = options_.tls != nullptr ? &tls : nullptr;
+    absl::Status opened =
+        registered ? WorkerAccess::AdoptRegistered(worker_, std::move(fd_),
+                                                   make_handler_(), start)
+                   : WorkerAccess::Adopt(worker_, std::move(fd_),
+                                         make_handler_(), start);
     // A connection the worker could not take never opened: the caller
     // hears of it as of any other failure.
-    if (!opened.ok()) on_failure_(std::move(opened));
+    if (!opened.ok()) {
+      if (start != nullptr && tls.on_failure) {
+        tls.on_failure(std::move(opened));
+      } else if (on_failure_) {
+        on_failure_(std::move(opened));
+      }
+    }
     Finish();
   }
 

@@ -2,12 +2,14 @@
 #define EDDY_NET_CONNECTOR_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "eddy/net/address.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/tls_context.h"
 
 namespace eddy {
 
@@ -25,6 +27,15 @@ struct ConnectOptions {
   // not wait for Nagle's algorithm. (Accepted sockets inherit it from the
   // listener instead.)
   bool tcp_nodelay = true;
+  // TLS: a client context (TlsContext::ForClient, built once and shared by
+  // many connects). The handshake runs once connected; the handler opens
+  // when it completed and the server verified. A failed handshake (e.g.
+  // "certificate verify failed: hostname mismatch") reaches on_failure,
+  // without a retry: the server answered, and would again.
+  std::shared_ptr<const TlsContext> tls;
+  // SNI and the name verified for this connect; empty: the context's
+  // TlsClientOptions::server_name.
+  std::string tls_server_name;
 };
 
 // Opens an outgoing TCP connection to `address` from `worker`'s loop and,

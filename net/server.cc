@@ -1,5 +1,6 @@
 #include "eddy/net/server.h"
 
+#include <latch>
 #include <string>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "eddy/net/internal/acceptor.h"
 #include "eddy/net/internal/server_metrics.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/internal/worker_access.h"
 
 namespace eddy {
 namespace {
@@ -86,6 +88,15 @@ absl::Status Server::Start() {
   if (options_.max_connections == 0) {
     return absl::InvalidArgumentError("max_connections must be at least 1");
   }
+  // Certificates are checked before anything starts: a bad file is the
+  // most likely mistake of a TLS setup.
+  std::shared_ptr<const TlsContext> tls_context;
+  if (options_.tls.has_value()) {
+    absl::StatusOr<std::shared_ptr<const TlsContext>> context =
+        TlsContext::ForServer(*options_.tls);
+    if (!context.ok()) return context.status();
+    tls_context = *std::move(context);
+  }
   // Listen before any thread starts, so that a busy port fails fast.
   absl::StatusOr<SocketAddress> address =
       SocketAddress::Parse(options_.bind_address, options_.port);
@@ -111,6 +122,12 @@ absl::Status Server::Start() {
         absl::StrCat("the metrics registry has ", options_.metrics->writers(),
                      " writers for ", group_.size(),
                      " workers; make it with MetricsRegistry(workers)"));
+  }
+  if (tls_context != nullptr) {
+    // Before the acceptor hands over the first connection.
+    std::lock_guard<std::mutex> lock(tls_mutex_);
+    tls_context_ = tls_context;
+    InstallTlsContext(tls_context_, /*wait=*/true);
   }
   Acceptor::Options acceptor_options;
   acceptor_options.max_connections = options_.max_connections;
@@ -142,6 +159,11 @@ absl::Status Server::Start() {
 }
 
 void Server::Stop() {
+  {
+    // A ReloadTls in progress finishes first; none starts after.
+    std::lock_guard<std::mutex> lock(tls_mutex_);
+    tls_context_ = nullptr;
+  }
   // No scrape reads the acceptor or the workers once they begin to stop.
   metrics_.reset();
   if (acceptor_ != nullptr) acceptor_->Stop();
@@ -157,6 +179,57 @@ void Server::Stop() {
   }
   // The end of a storm must not be lost with the server.
   FlushSuppressedLogs();
+}
+
+absl::Status Server::ReloadTls() {
+  if (!options_.tls.has_value()) {
+    return absl::FailedPreconditionError(
+        "the server has no TLS to reload (ServerOptions::tls is not set)");
+  }
+  std::lock_guard<std::mutex> lock(tls_mutex_);
+  if (tls_context_ == nullptr) {
+    return absl::FailedPreconditionError("the server is not running");
+  }
+  absl::StatusOr<std::shared_ptr<const TlsContext>> context =
+      TlsContext::ForServer(*options_.tls, *tls_context_);
+  if (!context.ok()) {
+    Log(LogSeverity::kWarning, "tls.reload_failed",
+        absl::StrCat("kept the previous certificate: ",
+                     context.status().message()));
+    return context.status();
+  }
+  tls_context_ = *std::move(context);
+  // Two workers reloading at once would each wait for the other's loop.
+  bool on_worker = false;
+  for (size_t i = 0; i < group_.size(); ++i) {
+    on_worker |= group_.loop(i).IsInLoopThread();
+  }
+  InstallTlsContext(tls_context_, /*wait=*/!on_worker);
+  Log(LogSeverity::kInfo, "tls.reload",
+      "new TLS connections use the "
+      "reloaded certificate");
+  return absl::OkStatus();
+}
+
+void Server::InstallTlsContext(const std::shared_ptr<const TlsContext>& context,
+                               bool wait) {
+  std::latch installed(static_cast<std::ptrdiff_t>(group_.size()));
+  for (size_t i = 0; i < group_.size(); ++i) {
+    Worker& worker = group_.worker(i);
+    if (group_.loop(i).IsInLoopThread()) {
+      WorkerAccess::SetTlsContext(worker, context);
+      installed.count_down();
+      continue;
+    }
+    // The latch is waited on only when `wait`: otherwise a worker counts
+    // down a latch that may be gone, so it gets none.
+    std::latch* done = wait ? &installed : nullptr;
+    group_.loop(i).Post([&worker, context, done] {
+      WorkerAccess::SetTlsContext(worker, context);
+      if (done != nullptr) done->count_down();
+    });
+  }
+  if (wait) installed.wait();
 }
 
 AcceptorStats Server::acceptor_stats() const {

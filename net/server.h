@@ -2,6 +2,8 @@
 #define EDDY_NET_SERVER_H_
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "eddy/net/address.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/tls_context.h"
 #include "eddy/net/worker.h"
 #include "eddy/net/worker_group.h"
 
@@ -62,6 +65,9 @@ struct ServerOptions : WorkerGroupOptions {
   // Server and have a writer per worker (writers() >= workers); worker i
   // writes as writer i.
   MetricsRegistry* metrics = nullptr;
+  // Set: every connection speaks TLS (the handler sees plaintext; see
+  // Connection::tls()). Start fails if a file cannot be used.
+  std::optional<TlsServerOptions> tls;
 };
 
 // Server is the multi-reactor TCP server: a WorkerGroup (N worker threads,
@@ -92,6 +98,19 @@ class Server {
   // every thread). Idempotent.
   void Stop();
 
+  // Rebuilds the TLS context from the files named in ServerOptions::tls
+  // (e.g. on SIGHUP, after the certificate was renewed): connections
+  // accepted from now on get the new certificate, those in flight keep the
+  // one they started with, and session tickets issued before still resume.
+  // On an error (a bad or missing file) the old context stays and the
+  // error says why.
+  //
+  // Threading: any thread, while the server runs. Called from a thread that
+  // is not a worker, it returns once every worker uses the new context;
+  // from a worker's thread, the other workers switch within their next
+  // loop iteration.
+  absl::Status ReloadTls();
+
   uint16_t port() const { return local_address_.port(); }
   const SocketAddress& local_address() const { return local_address_; }
   size_t worker_count() const { return group_.size(); }
@@ -114,6 +133,11 @@ class Server {
   // Between a successful Start and the Stop after it.
   bool running_ = false;
   std::unique_ptr<ServerMetrics> metrics_;
+  // The TLS context new connections get; null when not running or no TLS.
+  std::mutex tls_mutex_;
+  std::shared_ptr<const TlsContext> tls_context_;  // guarded by tls_mutex_
+  void InstallTlsContext(const std::shared_ptr<const TlsContext>& context,
+                         bool wait);
 };
 
 }  // namespace eddy

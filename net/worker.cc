@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "eddy/net/internal/tls_transport.h"
 #include "eddy/net/internal/worker_access.h"
 #include "eddy/net/internal/worker_inbox.h"
 
@@ -52,6 +53,9 @@ WorkerStats Worker::stats() const {
   }
   stats.read_budget_exhausted = read_budget_exhausted_.value();
   stats.inbox_depth = inbox_->depth();
+  for (size_t i = 0; i < kTlsFailureCount; ++i) {
+    stats.tls_failures[i] = tls_failures_[i].value();
+  }
   return stats;
 }
 
@@ -113,10 +117,25 @@ void Worker::RemovePending(PendingConnection* pending) {
 
 absl::Status Worker::OpenConnection(UniqueFd owned,
                                     std::unique_ptr<Handler> handler,
-                                    bool registered) {
+                                    bool registered, TlsStart* tls) {
   const bool handed_off = handler == nullptr;
   // Handed-off fds were counted by the acceptor when it took them.
   if (!handed_off) open_connections_.fetch_add(1, std::memory_order_relaxed);
+  TlsStart server_tls;
+  if (handed_off && tls_context_ != nullptr) {
+    // A handshake costs far more CPU than a request: above the cap a new
+    // connection is dropped unread, so that the established ones keep
+    // their latency through a reconnect storm.
+    if (handshakes_ >= tls_context_->max_handshakes_per_worker()) {
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
+      shed_by_worker_.Add();
+      CountTlsFailure(TlsFailure::kShedAtCap);
+      return absl::ResourceExhaustedError(
+          "too many TLS handshakes in progress on this worker");
+    }
+    server_tls.context = tls_context_;
+    tls = &server_tls;
+  }
   uint32_t slot;
   if (shutting_down_ || !AllocateSlot(&slot)) {
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
@@ -135,6 +154,14 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
   chunk->connection[offset] = std::move(conn);
   chunk->generation[offset].store(generation, std::memory_order_release);
   ++open_;
+  if (tls != nullptr) {
+    if (absl::Status started = raw->BeginTls(*tls); !started.ok()) {
+      shed_by_worker_.Add();
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
+      raw->DiscardUnopened();
+      return started;
+    }
+  }
   if (handed_off && options_.read_on_accept) {
     // Serve the bytes already waiting first, then register: a connection
     // that closes with its first answer is never registered at all. Until

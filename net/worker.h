@@ -13,10 +13,12 @@
 #include "eddy/net/connection.h"
 #include "eddy/net/connection_ref.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/tls_context.h"
 
 namespace eddy {
 
 class PendingConnection;
+struct TlsStart;
 class WorkerInbox;
 
 // Counters of one worker. Each counter has a single writer thread, so
@@ -43,6 +45,8 @@ struct WorkerStats {
   uint64_t read_budget_exhausted = 0;
   // Handed-off fds the worker has not opened yet.
   uint64_t inbox_depth = 0;
+  // TLS connections that failed, by TlsFailure (indexed by its value).
+  uint64_t tls_failures[kTlsFailureCount] = {};
 };
 
 // Worker is the net-layer side of one worker thread of a WorkerGroup: it
@@ -135,15 +139,28 @@ class Worker final : private WorkSource {
 
   // `handler` null: the factory makes one (a handed-off fd). With
   // `registered`, `fd` is watched by this loop already (for the connect)
-  // and the registration is handed over: one epoll_ctl(MOD).
+  // and the registration is handed over: one epoll_ctl(MOD). With `tls`
+  // (a Connect's), the connection starts with a client handshake; a
+  // handed-off fd gets the server's context, if any.
   absl::Status OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler,
-                              bool registered);
+                              bool registered, TlsStart* tls = nullptr);
+  // Loop thread (Server): the context of the TLS connections opened from
+  // now on; null: plaintext.
+  void SetTlsContext(std::shared_ptr<const TlsContext> context) {
+    tls_context_ = std::move(context);
+  }
+  void CountTlsFailure(TlsFailure failure) {
+    tls_failures_[static_cast<size_t>(failure)].Add();
+  }
   bool AllocateSlot(uint32_t* slot);
   // Called by Connection on the loop thread.
   void CountBytesIn(size_t n) { bytes_in_.Add(n); }
   void CountBytesOut(size_t n) { bytes_out_.Add(n); }
   void CountWrites(size_t n) { writes_.Add(n); }
   void CountReadBudgetExhausted() { read_budget_exhausted_.Add(); }
+  // Handshakes in progress on this worker (for the cap).
+  void HandshakeStarted() { ++handshakes_; }
+  void HandshakeEnded() { --handshakes_; }
   // A connection closed (after OnClose) for `reason`: count it and free its
   // slot.
   void Release(Connection* conn, CloseReason reason);
@@ -176,6 +193,9 @@ class Worker final : private WorkSource {
   SingleWriterCounter writes_;
   SingleWriterCounter closed_by_reason_[kCloseReasonCount];
   SingleWriterCounter read_budget_exhausted_;
+  SingleWriterCounter tls_failures_[kTlsFailureCount];
+  std::shared_ptr<const TlsContext> tls_context_;
+  size_t handshakes_ = 0;
 };
 
 }  // namespace eddy

@@ -163,6 +163,9 @@ WorkerStats WorkerGroup::total_stats() const {
     total.bytes_in += s.bytes_in;
     total.bytes_out += s.bytes_out;
     total.writes += s.writes;
+    for (size_t i = 0; i < kTlsFailureCount; ++i) {
+      total.tls_failures[i] += s.tls_failures[i];
+    }
   }
   return total;
 }
