@@ -29,6 +29,7 @@
 #include "eddy/net/server.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
+#include "examples/tls_flags.h"
 
 #ifndef EDDY_DEFAULT_WWW_ROOT
 #define EDDY_DEFAULT_WWW_ROOT "examples/www"
@@ -165,9 +166,16 @@ int main(int argc, char** argv) {
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.connection.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   options.shutdown_timeout = absl::GetFlag(FLAGS_shutdown_timeout);
+  absl::StatusOr<std::optional<eddy::TlsServerOptions>> tls =
+      eddy::TlsOptionsFromFlags({"http/1.1"});
+  if (!tls.ok()) {
+    std::fprintf(stderr, "eddy-httpd: %s\n", tls.status().ToString().c_str());
+    return 1;
+  }
+  options.tls = *std::move(tls);
   eddy::Server server(options, std::make_unique<eddy::http::HttpProtocol>(
                                    router, http_options));
   return eddy::ServeUntilSignal(
-      server, "eddy-httpd", "http://", "/",
-      absl::StrCat(" (static root: ", (*files)->root(), ")"));
+      server, "eddy-httpd", options.tls.has_value() ? "https://" : "http://",
+      "/", absl::StrCat(" (static root: ", (*files)->root(), ")"));
 }

@@ -1,5 +1,7 @@
 #include "eddy/net/serve.h"
 
+#include <signal.h>
+
 #include <cstdio>
 #include <string>
 
@@ -13,6 +15,8 @@ int ServeUntilSignal(Server& server, absl::string_view program,
                      absl::string_view address_suffix,
                      absl::string_view detail) {
   BlockTerminationSignals();
+  const bool reloads = server.options().tls.has_value();
+  if (reloads) BlockReloadSignal();
   if (absl::Status status = server.Start(); !status.ok()) {
     std::fprintf(stderr, "%s\n",
                  absl::StrCat(program, ": ", status.ToString()).c_str());
@@ -24,7 +28,16 @@ int ServeUntilSignal(Server& server, absl::string_view program,
                            " with ", server.worker_count(), " workers", detail)
                   .c_str());
   std::fflush(stdout);
-  const int signal_number = WaitForTerminationSignal();
+  int signal_number;
+  while ((signal_number = reloads ? WaitForTerminationOrReloadSignal()
+                                  : WaitForTerminationSignal()) == SIGHUP) {
+    const absl::Status reloaded = server.ReloadTls();
+    std::printf("%s\n", absl::StrCat(program, ": SIGHUP, ",
+                                     reloaded.ok() ? "TLS certificate reloaded"
+                                                   : reloaded.ToString())
+                            .c_str());
+    std::fflush(stdout);
+  }
   std::printf(
       "%s\n",
       absl::StrCat(program, ": signal ", signal_number, ", draining").c_str());

@@ -9,6 +9,8 @@ namespace eddy {
 // The life of a server program's main thread: start `server`, print one
 // line saying where it listens ("<program> listening on <prefix>ADDR<suffix>
 // with N workers<detail>"), wait for SIGINT or SIGTERM, stop gracefully.
+// A TLS server (ServerOptions::tls) reloads its certificate and key on
+// SIGHUP (Server::ReloadTls) and prints a line saying how that went.
 // Returns the process exit status: 0 after a clean stop, 1 when Start failed
 // (the reason goes to stderr).
 //
