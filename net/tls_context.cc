@@ -283,6 +283,11 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::ForServer(
                                  sizeof(kSessionContext) - 1);
   if (options.client_certificates != ClientCertificates::kOff) {
     const std::string& ca = options.client_ca_file;
+    if (ca.empty()) {
+      return absl::InvalidArgumentError(
+          "client certificates are asked for, but no client_ca_file says "
+          "which CAs to trust");
+    }
     if (absl::Status s = CheckReadable("client CA file", ca); !s.ok()) {
       return s;
     }
