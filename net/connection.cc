@@ -103,6 +103,11 @@ absl::Status Connection::StartTls(std::shared_ptr<const TlsContext> context,
     output_.Consume(taken);
   }
   tls_->ciphertext_in().Append(std::move(input_));
+  // The handshake has the same deadline as on a connection that began
+  // with TLS.
+  tls_->handshake_timer =
+      loop_->RunAfter(tls_->context().handshake_timeout(),
+                      [this] { OnHandshakeTimeout(); });
   // A client's hello, or the server's answer to a hello already read, goes
   // out from the ready list (no callback may run inside this call).
   Set(kReadPending);
@@ -764,9 +769,12 @@ void Connection::CloseNow(CloseReason reason) {
   if (write_timer_.valid()) loop_->Cancel(write_timer_);
   idle_timer_ = linger_timer_ = write_timer_ = {};
   CancelUserTimers();
+  if (tls_ != nullptr && tls_->handshake_timer.valid()) {
+    loop_->Cancel(tls_->handshake_timer);
+    tls_->handshake_timer = {};
+  }
   if (Has(kAwaitingHandshake)) {
     // Never opened: no handler callback; a client's Connect hears why.
-    if (tls_->handshake_timer.valid()) loop_->Cancel(tls_->handshake_timer);
     worker_->HandshakeEnded();
     if (tls_failure_callback_) {
       absl::Status why = tls_->error();
