@@ -530,16 +530,17 @@ TEST_F(TlsTest, StartTlsUpgradesInPlaceWithTheHelloInTheSameWrite) {
   ASSERT_TRUE(server->Start().ok());
   absl::StatusOr<TestClient> socket = TestClient::Connect(server->port());
   ASSERT_TRUE(socket.ok());
-  // The command and the client's hello leave in one write (the split
-  // client sends the hello's bytes right after): the server must hand the
-  // bytes it already read to TLS, not to the plaintext handler.
-  ASSERT_TRUE(socket->SendAll("STARTTLS\n").ok());
-  absl::StatusOr<std::string> ok = socket->ReceiveExactly(3);
-  ASSERT_TRUE(ok.ok()) << ok.status();
-  EXPECT_EQ(*ok, "OK\n");
+  // The command and the client's hello leave in one write, so the server
+  // reads the hello with the command: it must hand those bytes to TLS, not
+  // to the plaintext handler. The "OK\n" comes back in plaintext before the
+  // server's hello.
+  TlsTestClient::Options client_options = RawClientOptions();
+  client_options.plaintext_first = "STARTTLS\n";
+  client_options.plaintext_reply_size = 3;
   absl::StatusOr<std::unique_ptr<TlsTestClient>> client =
-      TlsTestClient::Handshake(*std::move(socket), RawClientOptions());
+      TlsTestClient::Handshake(*std::move(socket), client_options);
   ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->plaintext_reply(), "OK\n");
   ASSERT_TRUE((*client)->Write("secret").ok());
   absl::StatusOr<std::string> echoed = (*client)->ReadExactly(6);
   ASSERT_TRUE(echoed.ok()) << echoed.status();

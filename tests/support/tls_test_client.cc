@@ -56,6 +56,8 @@ absl::StatusOr<std::unique_ptr<TlsTestClient>> TlsTestClient::Handshake(
                         reinterpret_cast<const unsigned char*>(wire.data()),
                         static_cast<unsigned int>(wire.size()));
   }
+  client->plaintext_first_ = options.plaintext_first;
+  client->plaintext_reply_size_ = options.plaintext_reply_size;
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     const int result = SSL_do_handshake(ssl);
@@ -76,7 +78,9 @@ absl::Status TlsTestClient::FlushOut() {
   char* data = nullptr;
   const long length = BIO_get_mem_data(out, &data);
   if (length <= 0) return absl::OkStatus();
-  const std::string bytes(data, static_cast<size_t>(length));
+  std::string bytes = std::move(plaintext_first_);
+  plaintext_first_.clear();
+  bytes.append(data, static_cast<size_t>(length));
   (void)BIO_reset(out);
   const size_t step = split_ == 0 ? bytes.size() : split_;
   for (size_t i = 0; i < bytes.size(); i += step) {
@@ -92,7 +96,14 @@ absl::StatusOr<bool> TlsTestClient::FeedIn(absl::Time deadline) {
       socket_.ReceiveSome(std::max(deadline - absl::Now(), absl::Seconds(0)));
   if (!got.ok()) return got.status();
   if (got->empty()) return false;
-  BIO_write(SSL_get_rbio(ssl_), got->data(), static_cast<int>(got->size()));
+  absl::string_view ciphertext = *got;
+  const size_t reply = std::min(plaintext_reply_size_ - plaintext_reply_.size(),
+                                ciphertext.size());
+  plaintext_reply_.append(ciphertext.data(), reply);
+  ciphertext.remove_prefix(reply);
+  if (ciphertext.empty()) return true;
+  BIO_write(SSL_get_rbio(ssl_), ciphertext.data(),
+            static_cast<int>(ciphertext.size()));
   return true;
 }
 

@@ -26,6 +26,11 @@ class TlsTestClient {
     std::string server_name = "localhost";
     size_t split = 0;  // 0: send ciphertext as it comes
     std::string alpn;  // one protocol to offer; empty: none
+    // STARTTLS: plaintext sent in the same write as the client's hello, and
+    // how many plaintext bytes the server answers before its own hello
+    // (see plaintext_reply()).
+    std::string plaintext_first;
+    size_t plaintext_reply_size = 0;
   };
 
   // Takes over `socket` (connected, maybe after a plaintext exchange: see
@@ -44,6 +49,8 @@ class TlsTestClient {
   bool WaitForCloseNotify(absl::Duration timeout = absl::Seconds(30));
   TestClient& socket() { return socket_; }
   std::string alpn() const;
+  // The plaintext answer read before the server's hello.
+  const std::string& plaintext_reply() const { return plaintext_reply_; }
 
  private:
   TlsTestClient(TestClient socket, size_t split);
@@ -56,6 +63,9 @@ class TlsTestClient {
   size_t split_;
   ssl_ctx_st* ctx_ = nullptr;
   ssl_st* ssl_ = nullptr;
+  std::string plaintext_first_;
+  size_t plaintext_reply_size_ = 0;
+  std::string plaintext_reply_;
 };
 
 }  // namespace eddy::testing
