@@ -105,9 +105,8 @@ absl::Status Connection::StartTls(std::shared_ptr<const TlsContext> context,
   tls_->ciphertext_in().Append(std::move(input_));
   // The handshake has the same deadline as on a connection that began
   // with TLS.
-  tls_->handshake_timer =
-      loop_->RunAfter(tls_->context().handshake_timeout(),
-                      [this] { OnHandshakeTimeout(); });
+  tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
+                                          [this] { OnHandshakeTimeout(); });
   // A client's hello, or the server's answer to a hello already read, goes
   // out from the ready list (no callback may run inside this call).
   Set(kReadPending);
@@ -554,6 +553,8 @@ void Connection::ProcessTlsInput() {
   }
   const size_t before = input_.readable_bytes();
   const TlsTransport::Progress progress = tls_->Decrypt(input_);
+  // An idle TLS connection holds no ciphertext buffer either.
+  tls_->ciphertext_in().ReleaseIfEmpty();
   if (input_.readable_bytes() > before && phase_ == Phase::kOpen) {
     handler_->OnData(*this, input_);
   }

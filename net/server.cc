@@ -123,12 +123,8 @@ absl::Status Server::Start() {
                      " writers for ", group_.size(),
                      " workers; make it with MetricsRegistry(workers)"));
   }
-  if (tls_context != nullptr) {
-    // Before the acceptor hands over the first connection.
-    std::lock_guard<std::mutex> lock(tls_mutex_);
-    tls_context_ = tls_context;
-    InstallTlsContext(tls_context_, /*wait=*/true);
-  }
+  // Before the acceptor hands over the first connection.
+  if (tls_context != nullptr) InstallTlsContext(tls_context, /*wait=*/true);
   Acceptor::Options acceptor_options;
   acceptor_options.max_connections = options_.max_connections;
   acceptor_options.batch_scheduling = options_.acceptor_batch_scheduling;
@@ -140,6 +136,11 @@ absl::Status Server::Start() {
     return s;
   }
   running_ = true;
+  if (tls_context != nullptr) {
+    // From now on ReloadTls may post to the workers: they run until Stop.
+    std::lock_guard<std::mutex> lock(tls_mutex_);
+    tls_context_ = std::move(tls_context);
+  }
   if (LogEnabled(LogSeverity::kInfo)) {
     const std::string address = local_address_.ToString();
     const std::string differs = OptionsThatDiffer(options_);

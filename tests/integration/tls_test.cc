@@ -15,6 +15,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "eddy/core/metrics.h"
+#include "eddy/core/prometheus_text.h"
 #include "eddy/net/connector.h"
 #include "eddy/net/echo.h"
 #include "eddy/net/server.h"
@@ -429,6 +431,29 @@ TEST_F(TlsTest, PlainHttpToTheTlsPortGetsA400SayingSo) {
       absl::EndsWith(*answer, "plain HTTP request sent to a TLS port\n"))
       << *answer;
   EXPECT_EQ(Failures(*server, TlsFailure::kPlainHttp), 1u);
+}
+
+TEST_F(TlsTest, FailuresAreExportedByKind) {
+  MetricsRegistry registry(1);
+  ServerOptions options = LoopbackServerOptions(1);
+  options.tls = ServerTls();
+  options.metrics = &registry;
+  Server server(options, MakeEchoFactory());
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestClient> client = TestClient::Connect(server.port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client->SendAll("POST / HTTP/1.1\r\n\r\n").ok());
+  EXPECT_TRUE(client->WaitForClose(kTestDeadline));
+  ASSERT_TRUE(Eventually(
+      [&] { return Failures(server, TlsFailure::kPlainHttp) == 1; }));
+  const std::string page = PrometheusText(registry);
+  EXPECT_TRUE(absl::StrContains(
+      page, "eddy_tls_failures_total{kind=\"plain_http\"} 1\n"))
+      << page;
+  EXPECT_TRUE(absl::StrContains(
+      page, "eddy_tls_failures_total{kind=\"handshake_timeout\"} 0\n"))
+      << page;
+  server.Stop();
 }
 
 TEST_F(TlsTest, AClientThatNeverReadsIsHeldAtTheWaterMarks) {
