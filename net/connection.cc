@@ -52,6 +52,11 @@ void Connection::Open(std::unique_ptr<Handler> handler) {
     SetIdleTimeout(options_.idle_timeout);
   }
   if (Has(kAwaitingHandshake)) {
+    worker_->HandshakeStarted();
+    // Counted from the accept: a slowloris that trickles its hello is
+    // closed at the deadline whatever it sends.
+    tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
+                                            [this] { OnHandshakeTimeout(); });
     // OnOpen waits for the handshake; a client speaks first.
     if (!tls_->context().is_server()) Dispatch([this] { ProcessTlsInput(); });
     return;
@@ -59,18 +64,12 @@ void Connection::Open(std::unique_ptr<Handler> handler) {
   Dispatch([this] { handler_->OnOpen(*this); });
 }
 
-absl::Status Connection::BeginTls(TlsStart& start) {
+absl::Status Connection::BeginTls(const TlsStart& start) {
   absl::StatusOr<std::unique_ptr<TlsTransport>> transport =
       TlsTransport::Create(start.context, start.server_name);
   if (!transport.ok()) return transport.status();
   tls_ = *std::move(transport);
-  tls_failure_callback_ = std::move(start.on_failure);
   Set(kAwaitingHandshake);
-  worker_->HandshakeStarted();
-  // Counted from the accept: a slowloris that trickles its hello is closed
-  // at the deadline whatever it sends.
-  tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
-                                          [this] { OnHandshakeTimeout(); });
   return absl::OkStatus();
 }
 

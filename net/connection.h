@@ -245,8 +245,8 @@ class Connection final : private IoHandler {
   // Abort inside a dispatch: the connection is closed when this returns.
   void ForceClose(CloseReason reason);
   // Before Open: the connection begins with a TLS handshake, and is opened
-  // (OnOpen) when it completes. Takes start.on_failure only on success.
-  absl::Status BeginTls(TlsStart& start);
+  // (OnOpen) when it completes. Open starts the handshake's deadline.
+  absl::Status BeginTls(const TlsStart& start);
   // Ends the connection without callbacks when it was never opened.
   void DiscardUnopened();
   bool closed() const { return phase_ == Phase::kClosed; }
@@ -313,6 +313,8 @@ class Connection final : private IoHandler {
   OutputQueue output_;
   std::optional<SocketAddress> peer_;
   std::unique_ptr<TlsTransport> tls_;  // null: plaintext
+  // A client's (set by the Worker before Open): told why the handshake
+  // failed, since the handler never opened.
   absl::AnyInvocable<void(absl::Status)> tls_failure_callback_;
   const uint64_t id_;
   const uint32_t slot_;

@@ -188,6 +188,9 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
     return watched;
   }
   accepted_.Add();
+  // Taken only now: a connection that failed to open leaves the failure
+  // callback with the caller, who reports the failure itself.
+  if (tls != nullptr) raw->tls_failure_callback_ = std::move(tls->on_failure);
   raw->Open(handed_off ? factory_->NewHandler(*raw) : std::move(handler));
   return absl::OkStatus();
 }
