@@ -1,6 +1,5 @@
 #include "eddy/net/server.h"
 
-#include <latch>
 #include <string>
 #include <utility>
 
@@ -124,7 +123,7 @@ absl::Status Server::Start() {
                      " workers; make it with MetricsRegistry(workers)"));
   }
   // Before the acceptor hands over the first connection.
-  if (tls_context != nullptr) InstallTlsContext(tls_context, /*wait=*/true);
+  if (tls_context != nullptr) InstallTlsContext(tls_context);
   Acceptor::Options acceptor_options;
   acceptor_options.max_connections = options_.max_connections;
   acceptor_options.batch_scheduling = options_.acceptor_batch_scheduling;
@@ -137,7 +136,7 @@ absl::Status Server::Start() {
   }
   running_ = true;
   if (tls_context != nullptr) {
-    // From now on ReloadTls may post to the workers: they run until Stop.
+    // Reloads are possible from now until Stop.
     std::lock_guard<std::mutex> lock(tls_mutex_);
     tls_context_ = std::move(tls_context);
   }
@@ -200,37 +199,17 @@ absl::Status Server::ReloadTls() {
     return context.status();
   }
   tls_context_ = *std::move(context);
-  // Two workers reloading at once would each wait for the other's loop.
-  bool on_worker = false;
-  for (size_t i = 0; i < group_.size(); ++i) {
-    on_worker |= group_.loop(i).IsInLoopThread();
-  }
-  InstallTlsContext(tls_context_, /*wait=*/!on_worker);
+  InstallTlsContext(tls_context_);
   Log(LogSeverity::kInfo, "tls.reload",
-      "new TLS connections use the "
-      "reloaded certificate");
+      "new TLS connections use the reloaded certificate");
   return absl::OkStatus();
 }
 
-void Server::InstallTlsContext(const std::shared_ptr<const TlsContext>& context,
-                               bool wait) {
-  std::latch installed(static_cast<std::ptrdiff_t>(group_.size()));
-  for (size_t i = 0; i < group_.size(); ++i) {
-    Worker& worker = group_.worker(i);
-    if (group_.loop(i).IsInLoopThread()) {
-      WorkerAccess::SetTlsContext(worker, context);
-      installed.count_down();
-      continue;
-    }
-    // The latch is waited on only when `wait`: otherwise a worker counts
-    // down a latch that may be gone, so it gets none.
-    std::latch* done = wait ? &installed : nullptr;
-    group_.loop(i).Post([&worker, context, done] {
-      WorkerAccess::SetTlsContext(worker, context);
-      if (done != nullptr) done->count_down();
-    });
+void Server::InstallTlsContext(
+    const std::shared_ptr<const TlsContext>& context) {
+  for (Worker* worker : group_.workers()) {
+    WorkerAccess::SetTlsContext(*worker, context);
   }
-  if (wait) installed.wait();
 }
 
 AcceptorStats Server::acceptor_stats() const {

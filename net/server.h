@@ -105,10 +105,8 @@ class Server {
   // On an error (a bad or missing file) the old context stays and the
   // error says why.
   //
-  // Threading: any thread, while the server runs. Called from a thread that
-  // is not a worker, it returns once every worker uses the new context;
-  // from a worker's thread, the other workers switch within their next
-  // loop iteration.
+  // Threading: any thread, while the server runs (a worker's too). Every
+  // connection accepted after it returned gets the new context.
   absl::Status ReloadTls();
 
   uint16_t port() const { return local_address_.port(); }
@@ -136,8 +134,7 @@ class Server {
   // The TLS context new connections get; null when not running or no TLS.
   std::mutex tls_mutex_;
   std::shared_ptr<const TlsContext> tls_context_;  // guarded by tls_mutex_
-  void InstallTlsContext(const std::shared_ptr<const TlsContext>& context,
-                         bool wait);
+  void InstallTlsContext(const std::shared_ptr<const TlsContext>& context);
 };
 
 }  // namespace eddy

@@ -59,6 +59,18 @@ WorkerStats Worker::stats() const {
   return stats;
 }
 
+void Worker::SetTlsContext(std::shared_ptr<const TlsContext> context) {
+  std::lock_guard<std::mutex> lock(tls_mutex_);
+  has_tls_.store(context != nullptr, std::memory_order_relaxed);
+  tls_context_ = std::move(context);
+}
+
+std::shared_ptr<const TlsContext> Worker::tls_context() const {
+  if (!has_tls_.load(std::memory_order_relaxed)) return nullptr;
+  std::lock_guard<std::mutex> lock(tls_mutex_);
+  return tls_context_;
+}
+
 bool Worker::IsAlive(uint32_t slot, uint32_t generation) const {
   const uint32_t chunk_index = slot >> kChunkBits;
   if (chunk_index >= kMaxChunks) return false;
@@ -122,18 +134,18 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
   // Handed-off fds were counted by the acceptor when it took them.
   if (!handed_off) open_connections_.fetch_add(1, std::memory_order_relaxed);
   TlsStart server_tls;
-  if (handed_off && tls_context_ != nullptr) {
+  if (handed_off) server_tls.context = tls_context();
+  if (server_tls.context != nullptr) {
     // A handshake costs far more CPU than a request: above the cap a new
     // connection is dropped unread, so that the established ones keep
     // their latency through a reconnect storm.
-    if (handshakes_ >= tls_context_->max_handshakes_per_worker()) {
+    if (handshakes_ >= server_tls.context->max_handshakes_per_worker()) {
       open_connections_.fetch_sub(1, std::memory_order_relaxed);
       shed_by_worker_.Add();
       CountTlsFailure(TlsFailure::kShedAtCap);
       return absl::ResourceExhaustedError(
           "too many TLS handshakes in progress on this worker");
     }
-    server_tls.context = tls_context_;
     tls = &server_tls;
   }
   uint32_t slot;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -144,11 +145,12 @@ class Worker final : private WorkSource {
   // handed-off fd gets the server's context, if any.
   absl::Status OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler,
                               bool registered, TlsStart* tls = nullptr);
-  // Loop thread (Server): the context of the TLS connections opened from
+  // Any thread (Server): the context of the TLS connections opened from
   // now on; null: plaintext.
-  void SetTlsContext(std::shared_ptr<const TlsContext> context) {
-    tls_context_ = std::move(context);
-  }
+  void SetTlsContext(std::shared_ptr<const TlsContext> context);
+  // Loop thread: the current context, or null (one relaxed load when TLS
+  // was never set).
+  std::shared_ptr<const TlsContext> tls_context() const;
   void CountTlsFailure(TlsFailure failure) {
     tls_failures_[static_cast<size_t>(failure)].Add();
   }
@@ -194,8 +196,12 @@ class Worker final : private WorkSource {
   SingleWriterCounter closed_by_reason_[kCloseReasonCount];
   SingleWriterCounter read_budget_exhausted_;
   SingleWriterCounter tls_failures_[kTlsFailureCount];
-  std::shared_ptr<const TlsContext> tls_context_;
-  size_t handshakes_ = 0;
+  // Set by the server from any thread (start, reload), read at each accept:
+  // a lock there costs nothing beside a handshake.
+  std::atomic<bool> has_tls_{false};
+  mutable std::mutex tls_mutex_;
+  std::shared_ptr<const TlsContext> tls_context_;  // guarded by tls_mutex_
+  size_t handshakes_ = 0;                          // in progress on this worker
 };
 
 }  // namespace eddy

@@ -57,7 +57,7 @@ class WorkerAccess {
     return worker.OpenConnection(std::move(fd), std::move(handler),
                                  /*registered=*/false, tls);
   }
-  // Loop thread: the server's TLS context for connections opened from now.
+  // Any thread: the server's TLS context for connections opened from now.
   static void SetTlsContext(Worker& worker,
                             std::shared_ptr<const TlsContext> context) {
     worker.SetTlsContext(std::move(context));
