@@ -1,8 +1,8 @@
 // eddy-httpd over TLS (--tls_cert, --tls_key) against real clients: curl
 // (TLS 1.2 and 1.3, keep-alive, a 1 MiB static file sent through the TLS
 // chunked path), openssl s_client (ALPN, session resumption across
-// workers), Python's ssl module, and a SIGHUP reload. Each test skips when
-// its tool is missing.
+// workers), Python's ssl module, a SIGHUP reload, and redis-cli --tls
+// against eddy-redis. Each test skips when its tool is missing.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,12 +30,19 @@ using ::eddy::testing::HaveTool;
 using ::eddy::testing::RunCommand;
 using ::eddy::testing::TestCertificates;
 
-// eddy-httpd with TLS on a free loopback port, two workers; SIGTERM stops
-// it.
-class HttpsServer {
+// A shipped server (`path`) with TLS on a free loopback port, two workers,
+// given `flags` too; SIGTERM stops it.
+class TlsServerProcess {
  public:
-  HttpsServer(const std::string& cert, const std::string& key,
-              const std::string& root) {
+  TlsServerProcess(const char* path, const std::string& cert,
+                   const std::string& key,
+                   std::vector<std::string> flags = {}) {
+    flags.insert(flags.begin(),
+                 {path, "--port=0", "--bind=127.0.0.1", "--workers=2",
+                  "--tls_cert=" + cert, "--tls_key=" + key});
+    std::vector<char*> argv;
+    for (std::string& flag : flags) argv.push_back(flag.data());
+    argv.push_back(nullptr);
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
@@ -43,12 +50,7 @@ class HttpsServer {
       ::dup2(out[1], STDOUT_FILENO);
       ::close(out[0]);
       ::close(out[1]);
-      const std::string cert_flag = "--tls_cert=" + cert;
-      const std::string key_flag = "--tls_key=" + key;
-      const std::string root_flag = "--root=" + root;
-      ::execl(EDDY_HTTPD_PATH, EDDY_HTTPD_PATH, "--port=0", "--bind=127.0.0.1",
-              "--workers=2", cert_flag.c_str(), key_flag.c_str(),
-              root_flag.c_str(), static_cast<char*>(nullptr));
+      ::execv(path, argv.data());
       ::_exit(127);
     }
     ::close(out[1]);
@@ -56,7 +58,7 @@ class HttpsServer {
     start_line_ = ReadLine();
     port_ = eddy::testing::PortInStartLine(start_line_);
   }
-  ~HttpsServer() {
+  ~TlsServerProcess() {
     Stop();
     if (stdout_ != nullptr) std::fclose(stdout_);
   }
@@ -107,7 +109,9 @@ class TlsToolsTest : public ::testing::Test {
     std::filesystem::create_directory(root_);
     std::ofstream(root_ + "/big.bin", std::ios::binary)
         << eddy::testing::RandomBytes(1 << 20, 11);
-    server_ = std::make_unique<HttpsServer>(cert_, key_, root_);
+    server_ = std::make_unique<TlsServerProcess>(
+        EDDY_HTTPD_PATH, cert_, key_,
+        std::vector<std::string>{"--root=" + root_});
     ASSERT_GT(server_->port(), 0) << "no start line: " << server_->start_line();
     EXPECT_TRUE(absl::StrContains(server_->start_line(), "https://"))
         << server_->start_line();
@@ -135,7 +139,7 @@ class TlsToolsTest : public ::testing::Test {
 
   TestCertificates certs_;
   std::string cert_, key_, root_;
-  std::unique_ptr<HttpsServer> server_;
+  std::unique_ptr<TlsServerProcess> server_;
 };
 
 TEST_F(TlsToolsTest, CurlSpeaksTls12And13AndReusesTheConnection) {
@@ -193,8 +197,7 @@ TEST_F(TlsToolsTest, OpenSslNegotiatesAlpnAndResumesOnEitherWorker) {
     const CommandResult again = RunCommand(SClient("-sess_in " + session));
     EXPECT_TRUE(absl::StrContains(again.output, "Reused, TLSv1.3"))
         << again.output;
-    EXPECT_TRUE(absl::StrContains(again.output, " 200 OK"))
-        << again.output;
+    EXPECT_TRUE(absl::StrContains(again.output, " 200 OK")) << again.output;
   }
 }
 
@@ -220,8 +223,7 @@ TEST_F(TlsToolsTest, PythonSslClientGetsAnAnswer) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, "TLSv1.3 http/1.1"))
       << result.output;
-  EXPECT_TRUE(absl::StrContains(result.output, " 200 OK"))
-      << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, " 200 OK")) << result.output;
 }
 
 TEST_F(TlsToolsTest, SighupReloadsTheCertificate) {
@@ -248,5 +250,25 @@ TEST_F(TlsToolsTest, SighupReloadsTheCertificate) {
   EXPECT_TRUE(absl::StrContains(result.output, "CN = eddy-other"))
       << result.output;
 }
+
+#ifdef EDDY_REDIS_PATH
+TEST_F(TlsToolsTest, RedisCliSpeaksTlsToEddyRedis) {
+  if (!HaveTool("redis-cli")) GTEST_SKIP() << "redis-cli is not installed";
+  TlsServerProcess redis(EDDY_REDIS_PATH, certs_.server_cert,
+                         certs_.server_key);
+  ASSERT_GT(redis.port(), 0) << "no start line: " << redis.start_line();
+  const std::string cli = absl::StrCat("redis-cli --tls --cacert ", certs_.ca,
+                                       " -h localhost -p ", redis.port(), " ");
+  CommandResult result = RunCommand(cli + "SET greeting tls");
+  EXPECT_EQ(result.output, "OK\n");
+  result = RunCommand(cli + "GET greeting");
+  EXPECT_EQ(result.output, "tls\n");
+  // Without TLS the client gets nothing it can read as RESP.
+  result = RunCommand(
+      absl::StrCat("redis-cli -h localhost -p ", redis.port(), " PING"));
+  EXPECT_FALSE(absl::StrContains(result.output, "PONG")) << result.output;
+  EXPECT_EQ(redis.Stop(), 0);
+}
+#endif
 
 }  // namespace
