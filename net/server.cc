@@ -55,6 +55,7 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
        options.max_connections);
   note(options.acceptor_batch_scheduling != defaults.acceptor_batch_scheduling,
        "acceptor_batch_scheduling", options.acceptor_batch_scheduling);
+  note(options.tls.has_value(), "tls", "on");
   note(c.high_water_mark != d.high_water_mark, "high_water_mark",
        c.high_water_mark);
   note(c.low_water_mark != d.low_water_mark, "low_water_mark",
