@@ -14,6 +14,19 @@ sigset_t TerminationSignals() {
   return set;
 }
 
+sigset_t TerminationAndReloadSignals() {
+  sigset_t set = TerminationSignals();
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+int Wait(const sigset_t& set) {
+  int signal_number = 0;
+  while (sigwait(&set, &signal_number) != 0) {
+  }
+  return signal_number;
+}
+
 }  // namespace
 
 void BlockTerminationSignals() {
@@ -21,12 +34,17 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int WaitForTerminationSignal() {
-  const sigset_t set = TerminationSignals();
-  int signal_number = 0;
-  while (sigwait(&set, &signal_number) != 0) {
-  }
-  return signal_number;
+int WaitForTerminationSignal() { return Wait(TerminationSignals()); }
+
+void BlockReloadSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForTerminationOrReloadSignal() {
+  return Wait(TerminationAndReloadSignals());
 }
 
 }  // namespace eddy

@@ -13,6 +13,12 @@ void BlockTerminationSignals();
 // server program: wait, then stop the server gracefully.
 int WaitForTerminationSignal();
 
+// For a program that reloads its configuration on SIGHUP: blocks it too
+// (call first thing in main, like BlockTerminationSignals), and waits for
+// SIGINT, SIGTERM or SIGHUP, returning its number.
+void BlockReloadSignal();
+int WaitForTerminationOrReloadSignal();
+
 }  // namespace eddy
 
 #endif  // EDDY_CORE_SIGNALS_H_

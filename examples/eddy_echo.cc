@@ -3,6 +3,8 @@
 //   eddy-echo --port 9000 --workers 2
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +17,7 @@
 #include "examples/metrics_listener.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
+#include "examples/tls_flags.h"
 
 ABSL_FLAG(uint16_t, port, 9000, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "0.0.0.0",
@@ -44,6 +47,13 @@ int main(int argc, char** argv) {
   options.pin_workers = absl::GetFlag(FLAGS_pin);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.connection.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  absl::StatusOr<std::optional<eddy::TlsServerOptions>> tls =
+      eddy::TlsOptionsFromFlags({});
+  if (!tls.ok()) {
+    std::fprintf(stderr, "eddy-echo: %s\n", tls.status().ToString().c_str());
+    return 1;
+  }
+  options.tls = *std::move(tls);
   absl::StatusOr<eddy::ProgramMetrics> metrics = eddy::SetUpProgramMetrics(
       "eddy-echo", options, absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {

@@ -43,6 +43,7 @@
 #include "examples/listener_flags.h"
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
+#include "examples/tls_flags.h"
 
 #ifndef EDDY_DEFAULT_WWW_ROOT
 #define EDDY_DEFAULT_WWW_ROOT "examples/www"
@@ -278,10 +279,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "eddy-httpd: %s\n", s.ToString().c_str());
     return 1;
   }
+  absl::StatusOr<std::optional<eddy::TlsServerOptions>> tls =
+      eddy::TlsOptionsFromFlags({"http/1.1"});
+  if (!tls.ok()) {
+    std::fprintf(stderr, "eddy-httpd: %s\n", tls.status().ToString().c_str());
+    return 1;
+  }
+  options.tls = *std::move(tls);
   eddy::Server server(options, std::make_unique<eddy::http::HttpProtocol>(
                                    router, http_options));
   health.Attach(server);
   return eddy::ServeUntilSignal(
-      server, "eddy-httpd", "http://", "/",
-      absl::StrCat(" (static root: ", (*files)->root(), ")"));
+      server, "eddy-httpd", options.tls.has_value() ? "https://" : "http://",
+      "/", absl::StrCat(" (static root: ", (*files)->root(), ")"));
 }

@@ -10,9 +10,29 @@
 #include "eddy/core/clock.h"
 #include "eddy/core/log.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/internal/tls_transport.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
+namespace {
+
+// Ciphertext made ahead of the socket: enough for one sendmsg to carry a
+// burst of pipelined answers, small enough that the plaintext behind it
+// stays in the output queue, where the water marks count it.
+constexpr size_t kCiphertextBatch = 64 * 1024;
+
+// What nginx answers too: a browser pointed at http:// on an https port
+// learns why instead of seeing a reset.
+constexpr absl::string_view kPlainHttpResponse =
+    "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/plain\r\n"
+    "Content-Length: 38\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "plain HTTP request sent to a TLS port\n";
+
+}  // namespace
+
 Connection::Connection(Worker* worker, EventLoop* loop, UniqueFd fd,
                        uint32_t slot, uint32_t generation, uint64_t id,
                        const ConnectionOptions& options)
@@ -33,7 +53,7 @@ void Connection::Open(std::unique_ptr<Handler> handler, bool accepted) {
     Dispatch([this] { AwaitProxyHeader(); });
     return;
   }
-  Dispatch([this] { StartHandler(); });
+  Dispatch([this] { StartTransport(); });
 }
 
 void Connection::StartHandler() {
@@ -122,9 +142,19 @@ void Connection::FinishProxyHeader(std::unique_ptr<ProxyInfo> info) {
   if (proxy_timer_.valid()) loop_->Cancel(proxy_timer_);
   proxy_timer_ = {};
   proxy_info_ = std::move(info);
-  StartHandler();
+  if (tls_ != nullptr) {
+    // What followed the header is the TLS handshake's first ciphertext.
+    tls_->ciphertext_in().Append(std::move(input_));
+    StartTransport();
+    if (phase_ == Phase::kOpen && !tls_->ciphertext_in().empty()) {
+      ProcessTlsInput();
+    }
+    return;
+  }
+  StartTransport();
   if (phase_ == Phase::kOpen && !input_.empty()) {
     handler_->OnData(*this, input_);
+    AdoptReplacementHandler();
   }
 }
 
@@ -144,6 +174,73 @@ void Connection::RejectProxyHeader(absl::string_view why, CloseReason reason) {
   Abort(reason);
 }
 
+void Connection::StartTransport() {
+  if (!Has(kAwaitingHandshake)) {
+    StartHandler();
+    return;
+  }
+  worker_->HandshakeStarted();
+  // Counted from the accept (or the PROXY header): a slowloris that trickles
+  // its hello is closed at the deadline whatever it sends.
+  tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
+                                          [this] { OnHandshakeTimeout(); });
+  // OnOpen waits for the handshake; a client speaks first.
+  if (!tls_->context().is_server()) ProcessTlsInput();
+}
+
+absl::Status Connection::BeginTls(const TlsStart& start) {
+  absl::StatusOr<std::unique_ptr<TlsTransport>> transport =
+      TlsTransport::Create(start.context, start.server_name);
+  if (!transport.ok()) return transport.status();
+  tls_ = *std::move(transport);
+  Set(kAwaitingHandshake);
+  return absl::OkStatus();
+}
+
+absl::Status Connection::StartTls(std::shared_ptr<const TlsContext> context,
+                                  absl::string_view server_name) {
+  if (tls_ != nullptr) {
+    return absl::FailedPreconditionError("TLS is already on");
+  }
+  if (phase_ != Phase::kOpen || Has(kShutdownRequested)) {
+    return absl::FailedPreconditionError("the connection is closing");
+  }
+  if (output_.files() != 0) {
+    return absl::FailedPreconditionError(
+        "files are queued; StartTls after they were sent");
+  }
+  absl::StatusOr<std::unique_ptr<TlsTransport>> transport =
+      TlsTransport::Create(std::move(context), server_name);
+  if (!transport.ok()) return transport.status();
+  tls_ = *std::move(transport);
+  // The answer that agreed to the upgrade leaves in plaintext, ahead of
+  // the handshake.
+  iovec iov[OutputQueue::kMaxIovecs];
+  while (!output_.empty()) {
+    const size_t count = output_.Gather(absl::MakeSpan(iov));
+    size_t taken = 0;
+    for (size_t i = 0; i < count; ++i) {
+      tls_->ciphertext_out().Append(iov[i].iov_base, iov[i].iov_len);
+      taken += iov[i].iov_len;
+    }
+    output_.Consume(taken);
+  }
+  tls_->ciphertext_in().Append(std::move(input_));
+  // The handshake has the same deadline as on a connection that began
+  // with TLS.
+  tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
+                                          [this] { OnHandshakeTimeout(); });
+  // A client's hello, or the server's answer to a hello already read, goes
+  // out from the ready list (no callback may run inside this call).
+  Set(kReadPending);
+  loop_->MarkReady(this);
+  return absl::OkStatus();
+}
+
+const TlsInfo* Connection::tls() const {
+  return tls_ != nullptr && tls_->handshake_done() ? &tls_->info() : nullptr;
+}
+
 void Connection::ReadBeforeRegistering() {
   Set(kReadPending);
   HandleReady();
@@ -158,18 +255,23 @@ absl::Status Connection::Register(bool already_watched) {
 
 void Connection::NotifyServerStopping() {
   if (phase_ != Phase::kOpen) return;
-  // Its handler never opened: there is nothing to finish.
-  if (Has(kAwaitingProxy)) {
-    ForceClose(CloseReason::kServerStopping);
-    return;
-  }
-  Dispatch([this] { handler_->OnServerStopping(*this); });
+  Dispatch([this] {
+    // Its handler never opened (PROXY header or TLS handshake still
+    // awaited): there is nothing to finish.
+    if (Has(kAwaitingProxy | kAwaitingHandshake)) {
+      Abort(CloseReason::kServerStopping);
+    } else {
+      handler_->OnServerStopping(*this);
+    }
+  });
 }
 
 void Connection::NotifyDraining() {
-  // A connection still awaiting its PROXY header has no open handler yet;
-  // StartHandler tells it.
-  if (phase_ != Phase::kOpen || Has(kAwaitingProxy)) return;
+  // A connection still awaiting its PROXY header or TLS handshake has no
+  // open handler yet; StartHandler tells it.
+  if (phase_ != Phase::kOpen || Has(kAwaitingProxy | kAwaitingHandshake)) {
+    return;
+  }
   Dispatch([this] { handler_->OnDrain(*this); });
 }
 
@@ -364,7 +466,13 @@ void Connection::OnIdleTimer() {
     ArmIdleTimer(idle_timeout_ms_ - idle_for);
     return;
   }
-  Dispatch([this] { handler_->OnIdleTimeout(*this); });
+  Dispatch([this] {
+    if (Has(kAwaitingHandshake)) {
+      Abort(CloseReason::kIdleTimeout);
+    } else {
+      handler_->OnIdleTimeout(*this);
+    }
+  });
 }
 
 void Connection::ArmLingerTimer() {
@@ -375,7 +483,7 @@ void Connection::ArmLingerTimer() {
   linger_timer_ = loop_->RunAfter(options_.close_linger, [this] {
     linger_timer_ = {};
     Dispatch([this] {
-      Abort(!output_.empty() ? CloseReason::kWriteTimeout : close_reason_);
+      Abort(!OutputFlushed() ? CloseReason::kWriteTimeout : close_reason_);
     });
   });
 }
@@ -439,6 +547,7 @@ std::string Connection::DebugState() const {
   static constexpr absl::string_view kPhases[] = {"open", "closing", "aborting",
                                                   "closed"};
   std::string text(kPhases[static_cast<int>(phase_)]);
+  if (tls_ != nullptr) text += " tls";
   static constexpr std::pair<Flag, absl::string_view> kNames[] = {
       {kWritable, "writable"},
       {kInDispatch, "in-dispatch"},
@@ -453,6 +562,7 @@ std::string Connection::DebugState() const {
       {kHadUnreadInput, "had-unread-input"},
       {kAwaitingProxy, "awaiting-proxy-header"},
       {kUntrustedSource, "untrusted-source"},
+      {kAwaitingHandshake, "awaiting-handshake"},
   };
   for (const auto& [flag, name] : kNames) {
     if (Has(flag)) absl::StrAppend(&text, " ", name);
@@ -484,6 +594,11 @@ void Connection::ReadInput(uint32_t events) {
   // consumed without a read): remember it until EOF is read.
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) Set(kHangupSeen);
   const bool hangup = Has(kHangupSeen);
+  // Ciphertext a StartTls took over from the plaintext input comes first.
+  if (tls_ != nullptr && !tls_->ciphertext_in().empty() &&
+      phase_ == Phase::kOpen && !reading_paused()) {
+    ProcessTlsInput();
+  }
   size_t budget = options_.read_budget;
   while ((phase_ == Phase::kOpen || phase_ == Phase::kClosing) &&
          !Has(kInputEnded)) {
@@ -512,9 +627,15 @@ void Connection::ReadInput(uint32_t events) {
       loop_->MarkReady(this);
       return;
     }
+    // The budget counts what the socket delivered: ciphertext under TLS.
+    // Until the PROXY header is consumed the bytes are the header's, read
+    // as they are; then TLS takes the ciphertext.
+    Buffer& target = tls_ != nullptr && !Has(kAwaitingProxy)
+                         ? tls_->ciphertext_in()
+                         : input_;
     const size_t want =
-        std::min(budget, input_.writable_bytes() + Buffer::kSpillSize);
-    const ssize_t n = input_.ReadFromFd(fd_.get(), want);
+        std::min(budget, target.writable_bytes() + Buffer::kSpillSize);
+    const ssize_t n = target.ReadFromFd(fd_.get(), want);
     if (n > 0) {
       const size_t got = static_cast<size_t>(n);
       budget -= got;
@@ -522,12 +643,16 @@ void Connection::ReadInput(uint32_t events) {
       Touch();
       if (discarding) {
         Set(kHadUnreadInput);
-        input_.ConsumeAll();
+        target.ConsumeAll();
       } else if (Has(kAwaitingProxy)) {
         ConsumeProxyHeader();
+      } else if (tls_ != nullptr) {
+        ProcessTlsInput();
       } else {
         handler_->OnData(*this, input_);
         AdoptReplacementHandler();
+        // The handler may have called StartTls with ciphertext buffered.
+        if (tls_ != nullptr && phase_ == Phase::kOpen) ProcessTlsInput();
       }
       if (got < want && !hangup) {
         Clear(kReadPending);
@@ -538,8 +663,8 @@ void Connection::ReadInput(uint32_t events) {
     if (n == 0) {
       Set(kInputEnded);
       Clear(kReadPending);
-      if (Has(kAwaitingProxy)) {
-        // The peer left before the header (or the first bytes) were whole.
+      if (Has(kAwaitingProxy | kAwaitingHandshake)) {
+        // The peer left before the PROXY header or the handshake was whole.
         CloseNow(CloseReason::kPeerClosed);
       } else if (!discarding) {
         handler_->OnInputEnd(*this);
@@ -605,8 +730,118 @@ void Connection::EndDispatch() {
   retired_handlers_.clear();
 }
 
+void Connection::ProcessTlsInput() {
+  if (!tls_->handshake_done()) {
+    const TlsTransport::Progress progress = tls_->Handshake();
+    if (progress == TlsTransport::Progress::kFailed) {
+      FailTls();
+      return;
+    }
+    if (!tls_->handshake_done()) return;
+    loop_->Cancel(tls_->handshake_timer);
+    tls_->handshake_timer = {};
+    if (Has(kAwaitingHandshake)) {
+      Clear(kAwaitingHandshake);
+      worker_->HandshakeEnded();
+      tls_failure_callback_ = nullptr;
+      StartHandler();
+    }
+    if (phase_ != Phase::kOpen) return;
+  }
+  const size_t before = input_.readable_bytes();
+  const TlsTransport::Progress progress = tls_->Decrypt(input_);
+  // An idle TLS connection holds no ciphertext buffer either.
+  tls_->ciphertext_in().ReleaseIfEmpty();
+  if (input_.readable_bytes() > before && phase_ == Phase::kOpen) {
+    handler_->OnData(*this, input_);
+    AdoptReplacementHandler();
+  }
+  if (progress == TlsTransport::Progress::kFailed) {
+    FailTls();
+  } else if (progress == TlsTransport::Progress::kPeerClosed &&
+             !Has(kInputEnded) && phase_ == Phase::kOpen) {
+    // close_notify: the peer's end of input, as a FIN is in plaintext.
+    Set(kInputEnded);
+    Clear(kReadPending);
+    handler_->OnInputEnd(*this);
+  }
+}
+
+void Connection::FailTls() {
+  worker_->CountTlsFailure(tls_->failure());
+  if (tls_->failure() == TlsFailure::kPlainHttp) {
+    tls_->ciphertext_in().ConsumeAll();
+    tls_->ciphertext_out().Append(kPlainHttpResponse);
+    Close(CloseReason::kError);
+    return;
+  }
+  // The alert OpenSSL queued tells the peer why, if the socket takes it now.
+  Buffer& alert = tls_->ciphertext_out();
+  if (!alert.empty()) {
+    (void)::send(fd_.get(), alert.data(), alert.readable_bytes(), MSG_NOSIGNAL);
+  }
+  CloseNow(CloseReason::kError);
+}
+
+void Connection::OnHandshakeTimeout() {
+  tls_->handshake_timer = {};
+  if (phase_ == Phase::kClosed || tls_->handshake_done()) return;
+  worker_->CountTlsFailure(TlsFailure::kHandshakeTimeout);
+  Dispatch([this] { Abort(CloseReason::kIdleTimeout); });
+}
+
+void Connection::FlushTls() {
+  while (Has(kWritable) && phase_ != Phase::kClosed) {
+    if (tls_->handshake_done() && !output_.empty()) {
+      if (absl::Status s = tls_->Encrypt(output_, kCiphertextBatch); !s.ok()) {
+        // A queued file failed: the framing is broken, as in FlushOutput.
+        (void)SetLingerZero(fd_.get());
+        CloseNow(CloseReason::kError);
+        return;
+      }
+    }
+    Buffer& out = tls_->ciphertext_out();
+    if (out.empty()) return;
+    const size_t want = out.readable_bytes();
+    const ssize_t n = ::send(fd_.get(), out.data(), want, MSG_NOSIGNAL);
+    worker_->CountWrites(1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        Clear(kWritable);
+      } else {
+        HandleWriteError(errno);
+      }
+      return;
+    }
+    out.Consume(static_cast<size_t>(n));
+    OnOutputConsumed(static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < want) {
+      // The next EPOLLOUT edge says when the socket drains.
+      Clear(kWritable);
+      return;
+    }
+    out.ReleaseIfEmpty();
+  }
+}
+
+bool Connection::OutputFlushed() const {
+  return output_.empty() && (tls_ == nullptr || tls_->ciphertext_out().empty());
+}
+
+bool Connection::CloseNotifyPending() {
+  if (tls_ == nullptr || !tls_->handshake_done()) return false;
+  if (!tls_->close_notify_sent()) {
+    tls_->SendCloseNotify();
+    FlushTls();
+  }
+  return phase_ != Phase::kClosed && !OutputFlushed();
+}
+
 void Connection::FlushOutput() {
-  if (Has(kWritable) && !output_.empty() && phase_ != Phase::kClosed) {
+  if (tls_ != nullptr) {
+    FlushTls();
+  } else if (Has(kWritable) && !output_.empty() && phase_ != Phase::kClosed) {
     const OutputQueue::WriteResult result = output_.WriteTo(fd_.get());
     worker_->CountWrites(result.syscalls);
     if (result.written > 0) OnOutputConsumed(result.written);
@@ -628,10 +863,9 @@ void Connection::FlushOutput() {
         break;
     }
   }
-  if (output_.empty()) {
-    output_.ReleaseIfEmpty();
-  } else if (!write_timer_.valid() && phase_ != Phase::kClosed &&
-             options_.write_timeout != absl::InfiniteDuration()) {
+  if (output_.empty()) output_.ReleaseIfEmpty();
+  if (!OutputFlushed() && !write_timer_.valid() && phase_ != Phase::kClosed &&
+      options_.write_timeout != absl::InfiniteDuration()) {
     // Output is stuck behind a full socket: bound how long it may stay so.
     last_write_ms_ = loop_->now_ms();
     ArmWriteTimer(DurationToMillisCeil(options_.write_timeout));
@@ -645,7 +879,7 @@ void Connection::ArmWriteTimer(int64_t delay_ms) {
 
 void Connection::OnWriteTimer() {
   write_timer_ = {};
-  if (phase_ == Phase::kClosed || output_.empty()) return;
+  if (phase_ == Phase::kClosed || OutputFlushed()) return;
   // Progress only moves last_write_ms_; the timer is pushed back lazily.
   const int64_t timeout = DurationToMillisCeil(options_.write_timeout);
   const int64_t stalled_for = loop_->now_ms() - last_write_ms_;
@@ -692,8 +926,9 @@ bool Connection::ResumeIfDrained() {
 }
 
 void Connection::MaybeFinishClosing() {
-  if (phase_ == Phase::kClosed || !output_.empty()) return;
+  if (phase_ == Phase::kClosed || !OutputFlushed()) return;
   if (Has(kShutdownRequested) && !Has(kShutdownDone)) {
+    if (CloseNotifyPending()) return;
     ::shutdown(fd_.get(), SHUT_WR);
     Set(kShutdownDone);
   }
@@ -711,6 +946,8 @@ void Connection::MaybeFinishClosing() {
   if (!input_.empty() || Has(kReadPending)) Set(kHadUnreadInput);
   input_.ConsumeAll();
   input_.ReleaseIfEmpty();
+  // A TLS peer learns that the close is intended, not a truncation.
+  if (!Has(kShutdownDone) && CloseNotifyPending()) return;
   if (Has(kInputEnded) || !Has(kHadUnreadInput)) {
     CloseNow(close_reason_);
     return;
@@ -732,8 +969,26 @@ void Connection::CloseNow(CloseReason reason) {
   if (proxy_timer_.valid()) loop_->Cancel(proxy_timer_);
   idle_timer_ = linger_timer_ = write_timer_ = proxy_timer_ = {};
   CancelUserTimers();
-  // A handler still waiting for the PROXY header never saw OnOpen.
-  if (handler_ != nullptr && !Has(kAwaitingProxy)) {
+  if (tls_ != nullptr && tls_->handshake_timer.valid()) {
+    loop_->Cancel(tls_->handshake_timer);
+    tls_->handshake_timer = {};
+  }
+  if (Has(kAwaitingProxy)) {
+    // Never opened (its PROXY header was awaited): no handler callback, and
+    // no handshake had started.
+  } else if (Has(kAwaitingHandshake)) {
+    // Never opened: no handler callback; a client's Connect hears why.
+    worker_->HandshakeEnded();
+    if (tls_failure_callback_) {
+      absl::Status why = tls_->error();
+      if (why.ok()) {
+        why = absl::UnavailableError(
+            absl::StrCat("the connection closed during the TLS handshake (",
+                         CloseReasonName(reason), ")"));
+      }
+      std::move(tls_failure_callback_)(std::move(why));
+    }
+  } else if (handler_ != nullptr) {
     handler_->OnClose(*this, reason);
   }
   fd_.reset();

@@ -23,10 +23,13 @@
 #include "eddy/net/output_queue.h"
 #include "eddy/net/protocol.h"
 #include "eddy/net/proxy_protocol.h"
+#include "eddy/net/tls_context.h"
 
 namespace eddy {
 
+class TlsTransport;
 class Worker;
+struct TlsStart;
 
 // Per-connection limits and behaviour; part of ServerOptions.
 struct ConnectionOptions {
@@ -198,6 +201,24 @@ class Connection final : private IoHandler {
   bool closing() const { return phase_ != Phase::kOpen; }
   bool write_shutdown() const { return Has(kShutdownRequested); }
 
+  // TLS: what the handshake negotiated, or null on a plaintext connection
+  // (and while the handshake of a StartTls is still running). A connection
+  // accepted by a TLS server (ServerOptions::tls) or opened with
+  // ConnectOptions::tls is opened (Handler::OnOpen) only once its handshake
+  // completed; from then on OnData sees plaintext, Send takes plaintext, and
+  // output_bytes() and the water marks count plaintext.
+  const TlsInfo* tls() const;
+  // Upgrades this plaintext connection to TLS in place (STARTTLS): the
+  // output queued so far leaves in plaintext first, then the handshake runs
+  // as `context`'s side (server or client; `server_name` overrides a
+  // client context's), and the input not consumed yet is fed to TLS as its
+  // first ciphertext, so no byte is lost or read twice. Call it after
+  // consuming the command that asked for it. Bytes read from then on reach
+  // OnData decrypted; if the handshake fails the connection closes
+  // (OnClose, kError). Fails if TLS is already on or files are queued.
+  absl::Status StartTls(std::shared_ptr<const TlsContext> context,
+                        absl::string_view server_name = {});
+
   // The client's address: the one a PROXY protocol header named (see
   // ServerOptions::proxy_protocol), else the socket's peer.
   const SocketAddress& peer();
@@ -241,19 +262,20 @@ class Connection final : private IoHandler {
   // The rest of the state: independent facts about the two directions, one
   // bit each.
   enum Flag : uint16_t {
-    kWritable = 1 << 0,           // no EAGAIN since the last EPOLLOUT edge
-    kInDispatch = 1 << 1,         // inside the dispatch bracket
-    kFlushScheduled = 1 << 2,     // on the ready list to flush output
-    kReadPending = 1 << 3,        // bytes may wait: no EAGAIN since pause
-    kInputEnded = 1 << 4,         // EOF read
-    kHangupSeen = 1 << 5,         // RDHUP/HUP/ERR reported: read to EOF
-    kPausedByUser = 1 << 6,       // PauseReading
-    kPausedByWater = 1 << 7,      // output full: bytes or queued files
-    kShutdownRequested = 1 << 8,  // ShutdownWrite (or closing) asked for FIN
-    kShutdownDone = 1 << 9,       // FIN sent
-    kHadUnreadInput = 1 << 10,    // input was discarded while closing
-    kAwaitingProxy = 1 << 11,     // a PROXY header may come; not yet opened
-    kUntrustedSource = 1 << 12,   // the transport peer is not proxy_trusted
+    kWritable = 1 << 0,            // no EAGAIN since the last EPOLLOUT edge
+    kInDispatch = 1 << 1,          // inside the dispatch bracket
+    kFlushScheduled = 1 << 2,      // on the ready list to flush output
+    kReadPending = 1 << 3,         // bytes may wait: no EAGAIN since pause
+    kInputEnded = 1 << 4,          // EOF read
+    kHangupSeen = 1 << 5,          // RDHUP/HUP/ERR reported: read to EOF
+    kPausedByUser = 1 << 6,        // PauseReading
+    kPausedByWater = 1 << 7,       // output full: bytes or queued files
+    kShutdownRequested = 1 << 8,   // ShutdownWrite (or closing) asked for FIN
+    kShutdownDone = 1 << 9,        // FIN sent
+    kHadUnreadInput = 1 << 10,     // input was discarded while closing
+    kAwaitingProxy = 1 << 11,      // a PROXY header may come; not yet opened
+    kUntrustedSource = 1 << 12,    // the transport peer is not proxy_trusted
+    kAwaitingHandshake = 1 << 13,  // TLS: OnOpen waits for the handshake
   };
 
   Connection(Worker* worker, EventLoop* loop, UniqueFd fd, uint32_t slot,
@@ -278,6 +300,9 @@ class Connection final : private IoHandler {
   void ArmMaxAgeTimer();
   // Abort inside a dispatch: the connection is closed when this returns.
   void ForceClose(CloseReason reason);
+  // Before Open: the connection begins with a TLS handshake, and is opened
+  // (OnOpen) when it completes. Open starts the handshake's deadline.
+  absl::Status BeginTls(const TlsStart& start);
   // Ends the connection without callbacks when it was never opened.
   void DiscardUnopened();
   bool closed() const { return phase_ == Phase::kClosed; }
@@ -298,6 +323,9 @@ class Connection final : private IoHandler {
   void RunTask(absl::AnyInvocable<void(Connection&) &&> task);
 
   void ReadInput(uint32_t events);
+  // After the PROXY header (if any): the TLS handshake when there is one,
+  // else StartHandler.
+  void StartTransport();
   // The handler's first callbacks: the idle timer, then OnOpen.
   void StartHandler();
   // The PROXY protocol step, before the handler sees a byte: decides from
@@ -308,6 +336,16 @@ class Connection final : private IoHandler {
   void FinishProxyHeader(std::unique_ptr<ProxyInfo> info);
   void RejectProxyHeader(absl::string_view why, CloseReason reason);
   void FlushOutput();
+  // TLS: handshake and decrypt the ciphertext read; encrypt and send.
+  void ProcessTlsInput();
+  void FlushTls();
+  void FailTls();
+  void OnHandshakeTimeout();
+  // Queues close_notify before a TLS connection's FIN; true while it still
+  // waits to be sent.
+  bool CloseNotifyPending();
+  // Nothing queued: no plaintext, and no ciphertext waiting for the socket.
+  bool OutputFlushed() const;
   void OnOutputConsumed(size_t n);
   // OnHighWater when the output just became full (bytes or files);
   // returns whether it was called.
@@ -352,6 +390,10 @@ class Connection final : private IoHandler {
   // with room for a Unix path is 116 bytes): an idle connection stays small.
   std::unique_ptr<SocketAddress> transport_peer_;
   std::unique_ptr<ProxyInfo> proxy_info_;
+  std::unique_ptr<TlsTransport> tls_;  // null: plaintext
+  // A client's (set by the Worker before Open): told why the handshake
+  // failed, since the handler never opened.
+  absl::AnyInvocable<void(absl::Status)> tls_failure_callback_;
   const uint64_t id_;
   const uint32_t slot_;
   const uint32_t generation_;

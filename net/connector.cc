@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "eddy/core/event_loop.h"
 #include "eddy/core/unique_fd.h"
+#include "eddy/net/internal/connect_handover.h"
 #include "eddy/net/internal/socket.h"
 #include "eddy/net/internal/worker_access.h"
-#include "eddy/net/proxy_protocol.h"
 #include "eddy/net/worker.h"
 
 namespace eddy {
@@ -137,33 +137,16 @@ class PendingConnect final : public IoHandler, public PendingConnection {
 
   void Connected(bool registered) {
     StopWatching();
-    if (absl::Status sent = SendProxyHeader(); !sent.ok()) {
+    if (absl::Status sent =
+            SendConnectProxyHeader(fd_.get(), options_, address_.ToString());
+        !sent.ok()) {
       Failed(std::move(sent));
       return;
     }
     Forget();
-    absl::Status opened = registered
-                              ? WorkerAccess::AdoptRegistered(
-                                    worker_, std::move(fd_), make_handler_())
-                              : worker_.Adopt(std::move(fd_), make_handler_());
-    // A connection the worker could not take never opened: the caller
-    // hears of it as of any other failure.
-    if (!opened.ok()) on_failure_(std::move(opened));
+    AdoptConnected(worker_, std::move(fd_), registered, options_, {},
+                   make_handler_(), std::move(on_failure_));
     Finish();
-  }
-
-  // Written straight to the fresh socket, whose send buffer is empty: a
-  // header of at most 232 bytes fits, so it is all written or nothing.
-  absl::Status SendProxyHeader() {
-    if (!options_.proxy_header.has_value()) return absl::OkStatus();
-    const std::string header = EncodeProxyV2Header(
-        options_.proxy_header->source, options_.proxy_header->destination);
-    const ssize_t n =
-        ::send(fd_.get(), header.data(), header.size(), MSG_NOSIGNAL);
-    if (n == static_cast<ssize_t>(header.size())) return absl::OkStatus();
-    return absl::UnavailableError(absl::StrCat(
-        "sending the PROXY header to ", address_.ToString(),
-        " failed: ", n < 0 ? std::strerror(errno) : "short write"));
   }
 
   void Failed(absl::Status status) {

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -10,6 +11,7 @@
 #include "absl/time/time.h"
 #include "eddy/net/address.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/tls_context.h"
 
 namespace eddy {
 
@@ -44,6 +46,15 @@ struct ConnectOptions {
     SocketAddress destination;
   };
   std::optional<ProxyHeader> proxy_header;
+  // TLS: a client context (TlsContext::ForClient, built once and shared by
+  // many connects). The handshake runs once connected; the handler opens
+  // when it completed and the server verified. A failed handshake (e.g.
+  // "certificate verify failed: hostname mismatch") reaches on_failure,
+  // without a retry: the server answered, and would again.
+  std::shared_ptr<const TlsContext> tls;
+  // SNI and the name verified for this connect; empty: the context's
+  // TlsClientOptions::server_name.
+  std::string tls_server_name;
 };
 
 // Opens an outgoing connection (TCP, or a Unix socket) to `address` from

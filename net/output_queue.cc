@@ -2,6 +2,7 @@
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -165,6 +166,27 @@ void OutputQueue::Consume(size_t n) {
       if (string.consumed == string.bytes.size()) PopFrontSegment();
     }
   }
+}
+
+ssize_t OutputQueue::ReadFrontFile(absl::Span<char> out) {
+  FileSegment* file = front_.empty() && first_segment_ < segments_.size()
+                          ? std::get_if<FileSegment>(&segments_[first_segment_])
+                          : nullptr;
+  if (file == nullptr) {
+    errno = EINVAL;
+    return -1;
+  }
+  const size_t want = std::min(out.size(), file->remaining);
+  ssize_t n;
+  do {
+    n = ::pread(file->file.get(), out.data(), want, file->offset);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return n;
+  file->offset += n;
+  file->remaining -= static_cast<size_t>(n);
+  size_ -= static_cast<size_t>(n);
+  if (file->remaining == 0) PopFrontSegment();
+  return n;
 }
 
 void OutputQueue::PopFrontSegment() {

@@ -78,6 +78,16 @@ class OutputQueue {
   // Written bytes leave the queue; EINTR is retried.
   WriteResult WriteTo(int fd);
 
+  // For a transport that sends what it made of the queue rather than the
+  // queue itself (TLS encrypts it): drops `n` bytes from the memory
+  // segments at the front, as Gather returned them.
+  void Consume(size_t n);
+  // When a file range is at the front (Gather returns nothing): reads up to
+  // `out.size()` of its bytes with pread(2) into `out` and drops them from
+  // the queue. Returns the count, 0 if the file ended before its length, or
+  // -1 with errno set.
+  ssize_t ReadFrontFile(absl::Span<char> out);
+
   // Drops everything queued (closing queued files).
   void Clear();
   // Returns buffer and segment memory to the allocator when nothing is
@@ -99,7 +109,6 @@ class OutputQueue {
   // Where appended bytes go: the front buffer while no segment follows it,
   // else a Buffer segment at the back. `n` bytes are about to be appended.
   Buffer& BackBytes(size_t n);
-  void Consume(size_t n);
   void PopFrontSegment();
 
   // Written first; then segments_[first_segment_...] in order.

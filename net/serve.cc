@@ -18,6 +18,8 @@ int ServeUntilSignal(Server& server, absl::string_view program,
                      absl::string_view address_suffix,
                      absl::string_view detail) {
   BlockTerminationSignals();
+  const bool reloads = server.options().tls.has_value();
+  if (reloads) BlockReloadSignal();
   if (absl::Status status = server.Start(); !status.ok()) {
     std::fprintf(stderr, "%s\n",
                  absl::StrCat(program, ": ", status.ToString()).c_str());
@@ -35,8 +37,19 @@ int ServeUntilSignal(Server& server, absl::string_view program,
   std::atomic<bool> stopped{false};
   std::thread signals([&] {
     while (true) {
-      const int signal_number = WaitForTerminationSignal();
+      const int signal_number = reloads ? WaitForTerminationOrReloadSignal()
+                                        : WaitForTerminationSignal();
       if (stopped.load()) return;
+      if (signal_number == SIGHUP) {
+        const absl::Status reloaded = server.ReloadTls();
+        std::printf("%s\n",
+                    absl::StrCat(program, ": SIGHUP, ",
+                                 reloaded.ok() ? "TLS certificate reloaded"
+                                               : reloaded.ToString())
+                        .c_str());
+        std::fflush(stdout);
+        continue;
+      }
       std::printf("%s\n", absl::StrCat(program, ": signal ", signal_number,
                                        ", draining")
                               .c_str());

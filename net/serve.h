@@ -10,7 +10,9 @@ namespace eddy {
 // line saying where it listens ("<program> listening on <prefix>ADDR<suffix>
 // with N workers<detail>"), wait for SIGINT or SIGTERM (or another caller
 // of Server::Drain, e.g. a hand-off), drain for ServerOptions::drain_delay
-// (a second signal ends it early), stop gracefully.
+// (a second signal ends it early), stop gracefully. A TLS server
+// (ServerOptions::tls) reloads its certificate and key on SIGHUP
+// (Server::ReloadTls) and prints a line saying how that went.
 // Returns the process exit status: 0 after a clean stop, 1 when Start failed
 // (the reason goes to stderr).
 //

@@ -18,6 +18,7 @@
 #include "eddy/net/internal/handoff.h"
 #include "eddy/net/internal/server_metrics.h"
 #include "eddy/net/internal/socket.h"
+#include "eddy/net/internal/worker_access.h"
 #include "eddy/net/service_manager.h"
 
 namespace eddy {
@@ -87,6 +88,7 @@ std::string OptionsThatDiffer(const ServerOptions& options) {
   }
   note(options.proxy_header_timeout != defaults.proxy_header_timeout,
        "proxy_header_timeout", duration(options.proxy_header_timeout));
+  note(options.tls.has_value(), "tls", "on");
   note(c.high_water_mark != d.high_water_mark, "high_water_mark",
        c.high_water_mark);
   note(c.low_water_mark != d.low_water_mark, "low_water_mark",
@@ -174,6 +176,15 @@ absl::Status Server::Start() {
   if (options_.max_connections == 0) {
     return absl::InvalidArgumentError("max_connections must be at least 1");
   }
+  // Certificates are checked before anything starts: a bad file is the
+  // most likely mistake of a TLS setup.
+  std::shared_ptr<const TlsContext> tls_context;
+  if (options_.tls.has_value()) {
+    absl::StatusOr<std::shared_ptr<const TlsContext>> context =
+        TlsContext::ForServer(*options_.tls);
+    if (!context.ok()) return context.status();
+    tls_context = *std::move(context);
+  }
   std::unique_ptr<HandoffClient> old_server;
   absl::StatusOr<UniqueFd> handoff_listener = PrepareHandoff(&old_server);
   if (!handoff_listener.ok()) return handoff_listener.status();
@@ -193,6 +204,8 @@ absl::Status Server::Start() {
                      " writers for ", group_.size(),
                      " workers; make it with MetricsRegistry(workers)"));
   }
+  // Before the acceptor hands over the first connection.
+  if (tls_context != nullptr) InstallTlsContext(tls_context);
   Acceptor::Options acceptor_options;
   acceptor_options.max_connections = options_.max_connections;
   acceptor_options.batch_scheduling = options_.acceptor_batch_scheduling;
@@ -204,6 +217,11 @@ absl::Status Server::Start() {
     return s;
   }
   running_ = true;
+  if (tls_context != nullptr) {
+    // Reloads are possible from now until Stop.
+    std::lock_guard<std::mutex> lock(tls_mutex_);
+    tls_context_ = std::move(tls_context);
+  }
   if (LogEnabled(LogSeverity::kInfo)) {
     const std::string address = local_address_.ToString();
     const std::string differs = OptionsThatDiffer(options_);
@@ -329,6 +347,11 @@ void Server::Stop() {
     if (!handoff_->handed_off()) ::unlink(options_.handoff_socket.c_str());
     handoff_.reset();
   }
+  {
+    // A ReloadTls in progress finishes first; none starts after.
+    std::lock_guard<std::mutex> lock(tls_mutex_);
+    tls_context_ = nullptr;
+  }
   // No scrape reads the acceptor or the workers once they begin to stop.
   metrics_.reset();
   if (acceptor_ != nullptr) acceptor_->Stop();
@@ -349,6 +372,37 @@ void Server::Stop() {
   }
   // The end of a storm must not be lost with the server.
   FlushSuppressedLogs();
+}
+
+absl::Status Server::ReloadTls() {
+  if (!options_.tls.has_value()) {
+    return absl::FailedPreconditionError(
+        "the server has no TLS to reload (ServerOptions::tls is not set)");
+  }
+  std::lock_guard<std::mutex> lock(tls_mutex_);
+  if (tls_context_ == nullptr) {
+    return absl::FailedPreconditionError("the server is not running");
+  }
+  absl::StatusOr<std::shared_ptr<const TlsContext>> context =
+      TlsContext::ForServer(*options_.tls, *tls_context_);
+  if (!context.ok()) {
+    Log(LogSeverity::kWarning, "tls.reload_failed",
+        absl::StrCat("kept the previous certificate: ",
+                     context.status().message()));
+    return context.status();
+  }
+  tls_context_ = *std::move(context);
+  InstallTlsContext(tls_context_);
+  Log(LogSeverity::kInfo, "tls.reload",
+      "new TLS connections use the reloaded certificate");
+  return absl::OkStatus();
+}
+
+void Server::InstallTlsContext(
+    const std::shared_ptr<const TlsContext>& context) {
+  for (Worker* worker : group_.workers()) {
+    WorkerAccess::SetTlsContext(*worker, context);
+  }
 }
 
 AcceptorStats Server::acceptor_stats() const {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "eddy/net/protocol.h"
 #include "eddy/net/proxy_protocol.h"
 #include "eddy/net/server_state.h"
+#include "eddy/net/tls_context.h"
 #include "eddy/net/worker.h"
 #include "eddy/net/worker_group.h"
 
@@ -111,6 +113,9 @@ struct ServerOptions : WorkerGroupOptions {
   // A connection whose header (or, when optional, first bytes) has not
   // arrived within this is closed.
   absl::Duration proxy_header_timeout = absl::Seconds(5);
+  // Set: every connection speaks TLS (the handler sees plaintext; see
+  // Connection::tls()). Start fails if a file cannot be used.
+  std::optional<TlsServerOptions> tls;
 };
 
 // Server is the multi-reactor TCP server: a WorkerGroup (N worker threads,
@@ -167,6 +172,17 @@ class Server {
   // every thread). Idempotent.
   void Stop();
 
+  // Rebuilds the TLS context from the files named in ServerOptions::tls
+  // (e.g. on SIGHUP, after the certificate was renewed): connections
+  // accepted from now on get the new certificate, those in flight keep the
+  // one they started with, and session tickets issued before still resume.
+  // On an error (a bad or missing file) the old context stays and the
+  // error says why.
+  //
+  // Threading: any thread, while the server runs (a worker's too). Every
+  // connection accepted after it returned gets the new context.
+  absl::Status ReloadTls();
+
   uint16_t port() const { return local_address_.port(); }
   const SocketAddress& local_address() const { return local_address_; }
   size_t worker_count() const { return group_.size(); }
@@ -211,6 +227,10 @@ class Server {
   int drain_requests_ = 0;
   // The socket file of a Unix listener, removed at Stop.
   std::unique_ptr<UnixSocketFile> unix_socket_file_;
+  // The TLS context new connections get; null when not running or no TLS.
+  std::mutex tls_mutex_;
+  std::shared_ptr<const TlsContext> tls_context_;  // guarded by tls_mutex_
+  void InstallTlsContext(const std::shared_ptr<const TlsContext>& context);
 };
 
 }  // namespace eddy

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "eddy/core/clock.h"
+#include "eddy/net/internal/tls_transport.h"
 #include "eddy/net/internal/worker_access.h"
 #include "eddy/net/internal/worker_inbox.h"
 
@@ -56,7 +57,22 @@ WorkerStats Worker::stats() const {
   stats.read_budget_exhausted = read_budget_exhausted_.value();
   stats.inbox_depth = inbox_->depth();
   stats.proxy_rejected = proxy_rejected_.value();
+  for (size_t i = 0; i < kTlsFailureCount; ++i) {
+    stats.tls_failures[i] = tls_failures_[i].value();
+  }
   return stats;
+}
+
+void Worker::SetTlsContext(std::shared_ptr<const TlsContext> context) {
+  std::lock_guard<std::mutex> lock(tls_mutex_);
+  has_tls_.store(context != nullptr, std::memory_order_relaxed);
+  tls_context_ = std::move(context);
+}
+
+std::shared_ptr<const TlsContext> Worker::tls_context() const {
+  if (!has_tls_.load(std::memory_order_relaxed)) return nullptr;
+  std::lock_guard<std::mutex> lock(tls_mutex_);
+  return tls_context_;
 }
 
 bool Worker::IsAlive(uint32_t slot, uint32_t generation) const {
@@ -117,10 +133,25 @@ void Worker::RemovePending(PendingConnection* pending) {
 
 absl::Status Worker::OpenConnection(UniqueFd owned,
                                     std::unique_ptr<Handler> handler,
-                                    bool registered) {
+                                    bool registered, TlsStart* tls) {
   const bool handed_off = handler == nullptr;
   // Handed-off fds were counted by the acceptor when it took them.
   if (!handed_off) open_connections_.fetch_add(1, std::memory_order_relaxed);
+  TlsStart server_tls;
+  if (handed_off) server_tls.context = tls_context();
+  if (server_tls.context != nullptr) {
+    // A handshake costs far more CPU than a request: above the cap a new
+    // connection is dropped unread, so that the established ones keep
+    // their latency through a reconnect storm.
+    if (handshakes_ >= server_tls.context->max_handshakes_per_worker()) {
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
+      shed_by_worker_.Add();
+      CountTlsFailure(TlsFailure::kShedAtCap);
+      return absl::ResourceExhaustedError(
+          "too many TLS handshakes in progress on this worker");
+    }
+    tls = &server_tls;
+  }
   uint32_t slot;
   if (shutting_down_ || !AllocateSlot(&slot)) {
     open_connections_.fetch_sub(1, std::memory_order_relaxed);
@@ -139,6 +170,14 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
   chunk->connection[offset] = std::move(conn);
   chunk->generation[offset].store(generation, std::memory_order_release);
   ++open_;
+  if (tls != nullptr) {
+    if (absl::Status started = raw->BeginTls(*tls); !started.ok()) {
+      shed_by_worker_.Add();
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
+      raw->DiscardUnopened();
+      return started;
+    }
+  }
   if (handed_off && options_.read_on_accept) {
     // Serve the bytes already waiting first, then register: a connection
     // that closes with its first answer is never registered at all. Until
@@ -165,6 +204,9 @@ absl::Status Worker::OpenConnection(UniqueFd owned,
     return watched;
   }
   accepted_.Add();
+  // Taken only now: a connection that failed to open leaves the failure
+  // callback with the caller, who reports the failure itself.
+  if (tls != nullptr) raw->tls_failure_callback_ = std::move(tls->on_failure);
   raw->Open(handed_off ? factory_->NewHandler(*raw) : std::move(handler),
             handed_off);
   return absl::OkStatus();

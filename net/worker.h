@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -14,10 +15,12 @@
 #include "eddy/net/connection_ref.h"
 #include "eddy/net/protocol.h"
 #include "eddy/net/server_state.h"
+#include "eddy/net/tls_context.h"
 
 namespace eddy {
 
 class PendingConnection;
+struct TlsStart;
 class WorkerInbox;
 
 // Counters of one worker. Each counter has a single writer thread, so
@@ -48,6 +51,8 @@ struct WorkerStats {
   // protocol step: a malformed, forged (untrusted source), missing
   // (required) or late header.
   uint64_t proxy_rejected = 0;
+  // TLS connections that failed, by TlsFailure (indexed by its value).
+  uint64_t tls_failures[kTlsFailureCount] = {};
 };
 
 // Worker is the net-layer side of one worker thread of a WorkerGroup: it
@@ -160,9 +165,20 @@ class Worker final : private WorkSource {
 
   // `handler` null: the factory makes one (a handed-off fd). With
   // `registered`, `fd` is watched by this loop already (for the connect)
-  // and the registration is handed over: one epoll_ctl(MOD).
+  // and the registration is handed over: one epoll_ctl(MOD). With `tls`
+  // (a Connect's), the connection starts with a client handshake; a
+  // handed-off fd gets the server's context, if any.
   absl::Status OpenConnection(UniqueFd fd, std::unique_ptr<Handler> handler,
-                              bool registered);
+                              bool registered, TlsStart* tls = nullptr);
+  // Any thread (Server): the context of the TLS connections opened from
+  // now on; null: plaintext.
+  void SetTlsContext(std::shared_ptr<const TlsContext> context);
+  // Loop thread: the current context, or null (one relaxed load when TLS
+  // was never set).
+  std::shared_ptr<const TlsContext> tls_context() const;
+  void CountTlsFailure(TlsFailure failure) {
+    tls_failures_[static_cast<size_t>(failure)].Add();
+  }
   bool AllocateSlot(uint32_t* slot);
   // Called by Connection on the loop thread.
   void CountBytesIn(size_t n) { bytes_in_.Add(n); }
@@ -170,6 +186,9 @@ class Worker final : private WorkSource {
   void CountWrites(size_t n) { writes_.Add(n); }
   void CountReadBudgetExhausted() { read_budget_exhausted_.Add(); }
   void CountProxyRejected() { proxy_rejected_.Add(); }
+  // Handshakes in progress on this worker (for the cap).
+  void HandshakeStarted() { ++handshakes_; }
+  void HandshakeEnded() { --handshakes_; }
   // A connection closed (after OnClose) for `reason`: count it and free its
   // slot.
   void Release(Connection* conn, CloseReason reason);
@@ -206,6 +225,13 @@ class Worker final : private WorkSource {
   SingleWriterCounter closed_by_reason_[kCloseReasonCount];
   SingleWriterCounter read_budget_exhausted_;
   SingleWriterCounter proxy_rejected_;
+  SingleWriterCounter tls_failures_[kTlsFailureCount];
+  // Set by the server from any thread (start, reload), read at each accept:
+  // a lock there costs nothing beside a handshake.
+  std::atomic<bool> has_tls_{false};
+  mutable std::mutex tls_mutex_;
+  std::shared_ptr<const TlsContext> tls_context_;  // guarded by tls_mutex_
+  size_t handshakes_ = 0;                          // in progress on this worker
 };
 
 }  // namespace eddy

@@ -204,6 +204,9 @@ WorkerStats WorkerGroup::total_stats() const {
     total.bytes_out += s.bytes_out;
     total.writes += s.writes;
     total.proxy_rejected += s.proxy_rejected;
+    for (size_t i = 0; i < kTlsFailureCount; ++i) {
+      total.tls_failures[i] += s.tls_failures[i];
+    }
   }
   return total;
 }

@@ -4,6 +4,8 @@
 //   redis-cli -p 6380 set greeting hello
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "eddy/net/serve.h"
@@ -14,6 +16,7 @@
 #include "examples/program_flags.h"
 #include "examples/program_logs.h"
 #include "examples/redis/redis_protocol.h"
+#include "examples/tls_flags.h"
 
 ABSL_FLAG(uint16_t, port, 6380, "TCP port to listen on (0 picks a free one)");
 ABSL_FLAG(std::string, bind, "127.0.0.1",
@@ -37,6 +40,13 @@ int main(int argc, char** argv) {
   }
   options.workers = absl::GetFlag(FLAGS_workers);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
+  absl::StatusOr<std::optional<eddy::TlsServerOptions>> tls =
+      eddy::TlsOptionsFromFlags({});
+  if (!tls.ok()) {
+    std::fprintf(stderr, "eddy-redis: %s\n", tls.status().ToString().c_str());
+    return 1;
+  }
+  options.tls = *std::move(tls);
   absl::StatusOr<eddy::ProgramMetrics> metrics = eddy::SetUpProgramMetrics(
       "eddy-redis", options, absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {

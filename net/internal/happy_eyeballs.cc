@@ -13,6 +13,7 @@
 #include "eddy/core/event_loop.h"
 #include "eddy/core/unique_fd.h"
 #include "eddy/net/connector.h"
+#include "eddy/net/internal/connect_handover.h"
 #include "eddy/net/internal/socket.h"
 #include "eddy/net/internal/worker_access.h"
 #include "eddy/net/resolver.h"
@@ -232,12 +233,16 @@ class HostConnect final : public PendingConnection {
   void Won(Racer& winner, bool registered) {
     UniqueFd fd = std::move(winner.fd);
     StopAttempt();
+    if (absl::Status sent =
+            SendConnectProxyHeader(fd.get(), options_, Target());
+        !sent.ok()) {
+      AttemptFailed(std::move(sent));
+      return;
+    }
     Forget();
-    absl::Status opened = registered
-                              ? WorkerAccess::AdoptRegistered(
-                                    worker_, std::move(fd), make_handler_())
-                              : worker_.Adopt(std::move(fd), make_handler_());
-    if (!opened.ok()) on_failure_(std::move(opened));
+    // TLS verifies the host the addresses came from.
+    AdoptConnected(worker_, std::move(fd), registered, options_, host_,
+                   make_handler_(), std::move(on_failure_));
     Finish();
   }
 

@@ -127,6 +127,15 @@ void ServerMetrics::ExportCounters(const Server& server,
       {}, SumOverWorkers(server, [](const WorkerStats& s) {
         return s.proxy_rejected;
       }));
+  // Every kind, TLS or not, so that a dashboard's series exist from the
+  // start (and read zero on a plaintext server).
+  for (size_t i = 0; i < kTlsFailureCount; ++i) {
+    add(MetricType::kCounter, "eddy_tls_failures_total",
+        "TLS connections that failed, by kind.",
+        {{"kind", std::string(TlsFailureName(static_cast<TlsFailure>(i)))}},
+        SumOverWorkers(
+            server, [i](const WorkerStats& s) { return s.tls_failures[i]; }));
+  }
   for (size_t i = 0; i < server.worker_count(); ++i) {
     add(MetricType::kGauge, "eddy_worker_inbox_depth",
         "Accepted connections queued for the worker, not yet opened.",

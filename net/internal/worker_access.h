@@ -48,10 +48,22 @@ class WorkerAccess {
     worker.RemovePending(pending);
   }
   // Adopt with a registration made for the connect handed over.
+  // With `tls` (may be null), the connection starts with a TLS handshake.
   static absl::Status AdoptRegistered(Worker& worker, UniqueFd fd,
-                                      std::unique_ptr<Handler> handler) {
+                                      std::unique_ptr<Handler> handler,
+                                      TlsStart* tls = nullptr) {
     return worker.OpenConnection(std::move(fd), std::move(handler),
-                                 /*registered=*/true);
+                                 /*registered=*/true, tls);
+  }
+  static absl::Status Adopt(Worker& worker, UniqueFd fd,
+                            std::unique_ptr<Handler> handler, TlsStart* tls) {
+    return worker.OpenConnection(std::move(fd), std::move(handler),
+                                 /*registered=*/false, tls);
+  }
+  // Any thread: the server's TLS context for connections opened from now.
+  static void SetTlsContext(Worker& worker,
+                            std::shared_ptr<const TlsContext> context) {
+    worker.SetTlsContext(std::move(context));
   }
 };
 

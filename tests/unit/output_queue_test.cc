@@ -256,5 +256,40 @@ TEST(OutputQueue, ClearDropsEverythingAndTheQueueIsReusable) {
   EXPECT_EQ(DrainThroughPeer(queue, pair), "again");
 }
 
+TEST(OutputQueue, AnEncryptingTransportTakesMemoryThenFileChunksInOrder) {
+  OutputQueue queue;
+  queue.Append("head ");
+  queue.AppendFile(TempFileWith("0123456789"), 2, 6);
+  queue.Append(" tail");
+  iovec iov[OutputQueue::kMaxIovecs];
+  std::string taken;
+  for (int round = 0; round < 100 && !queue.empty(); ++round) {
+    const size_t count = queue.Gather(absl::MakeSpan(iov));
+    if (count == 0) {
+      char chunk[4];
+      const ssize_t n = queue.ReadFrontFile(absl::MakeSpan(chunk));
+      ASSERT_GT(n, 0);
+      taken.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count; ++i) {
+      taken.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+      n += iov[i].iov_len;
+    }
+    queue.Consume(n);
+  }
+  EXPECT_EQ(taken, "head 234567 tail");
+  EXPECT_EQ(queue.files(), 0u);
+}
+
+TEST(OutputQueue, ReadFrontFileReportsAFileThatEndedEarly) {
+  OutputQueue queue;
+  queue.AppendFile(TempFileWith("abc"), 0, 10);
+  char chunk[16];
+  EXPECT_EQ(queue.ReadFrontFile(absl::MakeSpan(chunk)), 3);
+  EXPECT_EQ(queue.ReadFrontFile(absl::MakeSpan(chunk)), 0);
+}
+
 }  // namespace
 }  // namespace eddy
