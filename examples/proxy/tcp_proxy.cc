@@ -1,8 +1,11 @@
 #include "examples/proxy/tcp_proxy.h"
 
 #include <memory>
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "eddy/core/log.h"
 #include "eddy/net/connection.h"
 
 namespace eddy::proxy {
@@ -61,8 +64,23 @@ class ProxySide final : public Handler {
             return std::make_unique<ProxySide>(session, Role::kUp, upstream,
                                                options);
           },
-          [session](absl::Status) {
-            if (session->down != nullptr) session->down->Close();
+          [session, upstream](absl::Status status) {
+            if (session->down == nullptr) return;
+            // An upstream that cannot be reached or verified (a TLS
+            // handshake that failed) is the operator's to fix: say which
+            // and why, then close the client's connection.
+            Connection& down = *session->down;
+            const std::string message =
+                absl::StrCat("upstream ", upstream, ": ", status.ToString());
+            const std::string peer = down.peer().ToString();
+            LogEvent event;
+            event.severity = LogSeverity::kWarning;
+            event.kind = "proxy.upstream_failed";
+            event.connection = down.id();
+            event.peer = peer;
+            event.message = message;
+            Log(event);
+            down.Close();
           });
       return;
     }

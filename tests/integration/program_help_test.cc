@@ -41,7 +41,8 @@ std::vector<Program> BuiltPrograms() {
 #ifdef EDDY_PROXY_PATH
   programs.push_back({"eddy-proxy",
                       EDDY_PROXY_PATH,
-                      {"--port", "--upstream", "--connect_timeout"}});
+                      {"--port", "--upstream", "--connect_timeout",
+                       "--tls_cert", "--upstream_tls", "--upstream_ca"}});
 #endif
 #ifdef EDDY_CHAT_PATH
   programs.push_back(
