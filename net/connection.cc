@@ -787,6 +787,7 @@ void Connection::OnHandshakeTimeout() {
   tls_->handshake_timer = {};
   if (phase_ == Phase::kClosed || tls_->handshake_done()) return;
   worker_->CountTlsFailure(TlsFailure::kHandshakeTimeout);
+  tls_->FailHandshakeTimeout();
   Dispatch([this] { Abort(CloseReason::kIdleTimeout); });
 }
 

@@ -10,10 +10,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -194,7 +197,10 @@ class TlsContext::TicketKeys {
         1) {
       return -1;
     }
-    return current ? 1 : 2;
+    // 2 also for TLS 1.3, where a client uses each ticket once (RFC 8446
+    // C.4; OpenSSL's client does): a resumed connection needs a fresh
+    // ticket for the next, which OpenSSL only sends when asked to renew.
+    return current && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
   }
 
   absl::Status Init() {
@@ -234,7 +240,107 @@ class TlsContext::TicketKeys {
   absl::Time created_;
 };
 
+namespace {
+
+int SessionCacheIndex() {
+  static const int index =
+      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+void FreeServerName(void*, void* name, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<std::string*>(name);
+}
+
+// The server name a client connection's sessions are saved under, owned by
+// its SSL.
+int ServerNameIndex() {
+  static const int index =
+      SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeServerName);
+  return index;
+}
+
+}  // namespace
+
+// The resumable sessions of one client context by server name, shared by
+// every worker that connects with it. A session is taken out when a
+// connection offers it: TLS 1.3 tickets are for one use (RFC 8446 C.4), and
+// OpenSSL's client marks a session it resumed as spent. Bounded: a few
+// sessions per name (a server sends two tickets per full handshake, one per
+// resumption), and past kMaxNames names, saving one forgets another, which
+// costs that name one full handshake.
+class TlsContext::SessionCache {
+ public:
+  static constexpr size_t kMaxNames = 1024;
+  static constexpr size_t kPerName = 4;
+
+  ~SessionCache() {
+    for (auto& [name, sessions] : sessions_) {
+      for (SSL_SESSION* session : sessions) SSL_SESSION_free(session);
+    }
+  }
+
+  // OpenSSL's new-session callback (SSL_CTX_sess_set_new_cb), on the
+  // connection's thread: 1 = the reference to `session` was kept.
+  static int Save(SSL* ssl, SSL_SESSION* session) {
+    auto* cache = static_cast<SessionCache*>(
+        SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), SessionCacheIndex()));
+    auto* name = static_cast<const std::string*>(
+        SSL_get_ex_data(ssl, ServerNameIndex()));
+    if (cache == nullptr || name == nullptr ||
+        SSL_SESSION_is_resumable(session) != 1) {
+      return 0;
+    }
+    std::deque<SSL_SESSION*> forgotten;
+    {
+      std::lock_guard<std::mutex> lock(cache->mutex_);
+      if (!cache->sessions_.contains(*name) &&
+          cache->sessions_.size() >= kMaxNames) {
+        auto victim = cache->sessions_.begin();
+        forgotten = std::move(victim->second);
+        cache->sessions_.erase(victim);
+      }
+      std::deque<SSL_SESSION*>& sessions = cache->sessions_[*name];
+      sessions.push_back(session);
+      if (sessions.size() > kPerName) {
+        forgotten.push_back(sessions.front());
+        sessions.pop_front();
+      }
+    }
+    for (SSL_SESSION* old : forgotten) SSL_SESSION_free(old);  // unlocked
+    return 1;
+  }
+
+  // The newest session saved for `name`, now the caller's; null if none.
+  SSL_SESSION* Take(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = sessions_.find(name);
+    if (it == sessions_.end()) return nullptr;
+    SSL_SESSION* session = it->second.back();
+    it->second.pop_back();
+    if (it->second.empty()) sessions_.erase(it);
+    return session;
+  }
+
+ private:
+  std::mutex mutex_;
+  absl::flat_hash_map<std::string, std::deque<SSL_SESSION*>> sessions_;
+};
+
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+void TlsContext::PrepareClientSession(ssl_st* ssl,
+                                      const std::string& server_name) const {
+  if (sessions_ == nullptr || server_name.empty()) return;
+  if (SSL_set_ex_data(ssl, ServerNameIndex(), new std::string(server_name)) !=
+      1) {
+    return;
+  }
+  if (SSL_SESSION* session = sessions_->Take(server_name)) {
+    (void)SSL_set_session(ssl, session);  // a failure: a full handshake
+    SSL_SESSION_free(session);
+  }
+}
 
 absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::ForServer(
     const TlsServerOptions& options) {
@@ -324,6 +430,13 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::ForClient(
         absl::StrCat("SSL_CTX_new failed: ", TakeOpenSslErrors()));
   }
   CommonSettings(ctx, options.min_version);
+  // Sessions are kept by server name in the context's own cache, not
+  // OpenSSL's internal one, which a client cannot look up by name.
+  context->sessions_ = std::make_unique<SessionCache>();
+  SSL_CTX_set_ex_data(ctx, SessionCacheIndex(), context->sessions_.get());
+  SSL_CTX_set_session_cache_mode(
+      ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, SessionCache::Save);
   if (!options.ca_file.empty()) {
     if (absl::Status s = CheckReadable("CA file", options.ca_file); !s.ok()) {
       return s;

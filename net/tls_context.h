@@ -12,6 +12,7 @@
 
 // OpenSSL's own types, named without its headers: users of eddy need none.
 struct ssl_ctx_st;
+struct ssl_st;
 
 namespace eddy {
 
@@ -105,7 +106,14 @@ absl::string_view TlsFailureName(TlsFailure failure);
 // with, so replacing a server's context (Server::ReloadTls) leaves the
 // connections in flight untouched.
 //
-// Threading: immutable once built; use from any thread.
+// A client context keeps the last resumable session each server name gave
+// it, so that the next connection to that name resumes (an abbreviated
+// handshake: no certificate chain sent or verified again) wherever it is
+// made from; TLS 1.3 tickets arrive after the handshake, with the first
+// data read.
+//
+// Threading: immutable once built, but for the client's session cache,
+// which is locked; use from any thread.
 class TlsContext {
  public:
   // Errors name the file and OpenSSL's reason, e.g. "cannot read
@@ -132,8 +140,15 @@ class TlsContext {
   // not offer; change them before the first connection uses the context).
   ssl_ctx_st* native() const { return ctx_; }
 
+  // Internal, for eddy's TLS transport: makes `ssl`, a new connection of
+  // this client context, one to `server_name`, to resume the session last
+  // saved for that name (if any) and to save the sessions it gets.
+  void PrepareClientSession(ssl_st* ssl, const std::string& server_name) const;
+
   // The session-ticket key ring; internal, shared by reloaded contexts.
   class TicketKeys;
+  // A client's sessions by server name; internal.
+  class SessionCache;
 
  private:
   TlsContext() = default;
@@ -144,6 +159,7 @@ class TlsContext {
   size_t max_handshakes_ = 0;
   std::string server_name_;
   std::shared_ptr<TicketKeys> ticket_keys_;
+  std::unique_ptr<SessionCache> sessions_;  // a client's
   // The ALPN wire format (length-prefixed names) the server selects from.
   std::string alpn_wire_;
 };

@@ -131,6 +131,7 @@ absl::StatusOr<std::unique_ptr<TlsTransport>> TlsTransport::Create(
           absl::StrCat("cannot use \"", name, "\" as the TLS server name"));
     }
   }
+  transport->context_->PrepareClientSession(ssl, name);
   return transport;
 }
 
@@ -186,6 +187,13 @@ TlsTransport::Progress TlsTransport::AfterError(int result, bool in_handshake) {
   }
   return Fail(TlsFailure::kBadRecord,
               absl::DataLossError(absl::StrCat("bad TLS record: ", reasons)));
+}
+
+void TlsTransport::FailHandshakeTimeout() {
+  Fail(TlsFailure::kHandshakeTimeout,
+       absl::DeadlineExceededError(
+           absl::StrCat("no TLS handshake within ",
+                        absl::FormatDuration(context_->handshake_timeout()))));
 }
 
 TlsTransport::Progress TlsTransport::Handshake() {

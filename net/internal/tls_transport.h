@@ -74,6 +74,9 @@ class TlsTransport {
   // `output` is empty. Consecutive small pieces leave as one record. An
   // error: a queued file could not be read or ended early.
   absl::Status Encrypt(OutputQueue& output, size_t ciphertext_limit);
+  // The handshake deadline passed: failure() and error() say so (the
+  // status a client's Connect hears).
+  void FailHandshakeTimeout();
   // Queues close_notify (once).
   void SendCloseNotify();
   bool close_notify_sent() const { return close_notify_sent_; }

@@ -309,6 +309,123 @@ TEST_F(TlsTest, ConnectRefusesAWrongHostNameAndAnUnknownCa) {
   client.Stop();
 }
 
+TEST_F(TlsTest, ASecondConnectWithTheSameClientContextResumesItsSession) {
+  // Two workers: the ticket key is shared, so either may take the second.
+  std::unique_ptr<Server> server =
+      StartServer(ServerTls(), MakeEchoFactory(), /*workers=*/2);
+  ASSERT_NE(server, nullptr);
+  const std::shared_ptr<const TlsContext> client_tls = ClientContext(certs_.ca);
+  // The echo is read after the TLS 1.3 tickets, which the server sends at
+  // the end of its handshake: the first connection saved one by its close.
+  const std::string payload = "resume me";
+  TlsInfo first;
+  EXPECT_EQ(
+      EchoThroughConnect(Address(*server), client_tls, payload, {9}, &first),
+      payload);
+  EXPECT_FALSE(first.resumed);
+  for (int round = 0; round < 3; ++round) {
+    TlsInfo next;
+    EXPECT_EQ(
+        EchoThroughConnect(Address(*server), client_tls, payload, {9}, &next),
+        payload);
+    EXPECT_TRUE(next.resumed) << "connection " << round + 2;
+  }
+  // Another context has no session to offer: a full handshake.
+  TlsInfo fresh;
+  EXPECT_EQ(EchoThroughConnect(Address(*server), ClientContext(certs_.ca),
+                               payload, {9}, &fresh),
+            payload);
+  EXPECT_FALSE(fresh.resumed);
+}
+
+TEST_F(TlsTest, ASessionIsOfferedOnlyToTheNameItWasMadeFor) {
+  std::unique_ptr<Server> server = StartServer(ServerTls());
+  ASSERT_NE(server, nullptr);
+  const std::shared_ptr<const TlsContext> client_tls = ClientContext(certs_.ca);
+  TlsInfo first;
+  EXPECT_EQ(EchoThroughConnect(Address(*server), client_tls, "x", {1}, &first),
+            "x");
+  // Same server, other name (its certificate has 127.0.0.1 too): nothing
+  // saved under it, so the certificate is verified anew.
+  WorkerGroup client(eddy::testing::ClientGroupOptions(1));
+  ASSERT_TRUE(client.Start().ok());
+  Notification done;
+  std::mutex mutex;
+  TlsInfo other;
+  class Records final : public Handler {
+   public:
+    Records(std::mutex& mutex, TlsInfo& info, Notification& done)
+        : mutex_(mutex), info_(info), done_(done) {}
+    void OnOpen(Connection& conn) override {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        info_ = *conn.tls();
+      }
+      done_.Notify();
+      conn.Close();
+    }
+    void OnData(Connection&, Buffer& input) override { input.ConsumeAll(); }
+
+   private:
+    std::mutex& mutex_;
+    TlsInfo& info_;
+    Notification& done_;
+  };
+  ConnectOptions options;
+  options.tls = client_tls;
+  options.tls_server_name = "127.0.0.1";
+  Connect(
+      client.worker(0), Address(*server), options,
+      [&] { return std::make_unique<Records>(mutex, other, done); },
+      [&](absl::Status status) {
+        ADD_FAILURE() << status;
+        done.Notify();
+      });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(kTestDeadline));
+  client.Stop();
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_FALSE(other.resumed);
+  EXPECT_TRUE(absl::StrContains(other.peer_subject, "CN=localhost"));
+}
+
+TEST_F(TlsTest, AClientHandshakeThatStallsFailsAtItsDeadline) {
+  // A plain server that reads the client's hello and never answers.
+  class Silent final : public Handler {
+   public:
+    void OnData(Connection&, Buffer& input) override { input.ConsumeAll(); }
+  };
+  auto server = std::make_unique<Server>(LoopbackServerOptions(1),
+                                         MakeProtocolFactory([](Connection&) {
+                                           return std::make_unique<Silent>();
+                                         }));
+  ASSERT_TRUE(server->Start().ok());
+  TlsClientOptions tls;
+  tls.ca_file = certs_.ca;
+  tls.server_name = "localhost";
+  tls.handshake_timeout = absl::Milliseconds(300);
+  absl::StatusOr<std::shared_ptr<const TlsContext>> context =
+      TlsContext::ForClient(tls);
+  ASSERT_TRUE(context.ok()) << context.status();
+  WorkerGroup client(eddy::testing::ClientGroupOptions(1));
+  ASSERT_TRUE(client.Start().ok());
+  Notification done;
+  absl::Status failure;
+  ConnectOptions options;
+  options.tls = *context;
+  Connect(
+      client.worker(0), Address(*server), options,
+      [] { return std::make_unique<Silent>(); },
+      [&](absl::Status status) {
+        failure = status;
+        done.Notify();
+      });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kTestDeadline));
+  client.Stop();
+  EXPECT_EQ(failure.code(), absl::StatusCode::kDeadlineExceeded) << failure;
+  EXPECT_TRUE(absl::StrContains(failure.message(), "no TLS handshake within"))
+      << failure;
+}
+
 TEST_F(TlsTest, MutualTlsAcceptsTheCasClientAndRefusesOneWithoutCertificate) {
   TlsServerOptions tls = ServerTls();
   tls.client_ca_file = certs_.ca;
