@@ -1,11 +1,14 @@
-// eddy-fetch: an HTTP/1.1 client on eddy's http::Client. Fetches each URL
+// eddy-fetch: an HTTP/1.1 client on eddy's http::Client (http:// and
+// https://, verifying the server). Fetches each URL
 // once and prints the body, or with --count sends that many requests (over
 // the URLs in turn, --concurrency at a time, on pooled keep-alive
 // connections) and prints a summary line.
 //
 //   eddy-fetch http://localhost:8080/
 //   eddy-fetch --count 10000 --concurrency 16 http://127.0.0.1:8080/echo
+//   eddy-fetch --ca ca.pem https://localhost:8443/
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -33,6 +37,10 @@ ABSL_FLAG(size_t, connections_per_host, 6,
 ABSL_FLAG(std::string, method, "GET", "request method");
 ABSL_FLAG(bool, pipelining, false,
           "send idempotent requests before the previous answers came");
+ABSL_FLAG(std::string, ca, "",
+          "https://: PEM file of the CAs the server's certificate must chain "
+          "to (empty: the system's store); the certificate is always "
+          "verified, chain and host name");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "give up on a request after this long, from sending to its end");
 
@@ -131,12 +139,20 @@ int FetchMany(eddy::http::Client& client, const std::vector<std::string>& urls,
   }
   tally.AwaitAll();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  std::printf(
-      "%llu responses (%llu ok), over %llu connections in %.3f s\n",
-      static_cast<unsigned long long>(tally.responses()),
-      static_cast<unsigned long long>(tally.ok()),
-      static_cast<unsigned long long>(client.stats().connections_opened),
-      seconds);
+  const eddy::http::ClientStats stats = client.stats();
+  std::printf("%llu responses (%llu ok), over %llu connections in %.3f s",
+              static_cast<unsigned long long>(tally.responses()),
+              static_cast<unsigned long long>(tally.ok()),
+              static_cast<unsigned long long>(stats.connections_opened),
+              seconds);
+  const bool https = std::any_of(urls.begin(), urls.end(), [](auto& url) {
+    return absl::StartsWithIgnoreCase(url, "https://");
+  });
+  if (https) {
+    std::printf("; %llu TLS sessions resumed",
+                static_cast<unsigned long long>(stats.tls_resumed));
+  }
+  std::printf("\n");
   if (tally.errors() > 0) {
     std::fprintf(stderr, "eddy-fetch: %llu requests failed; the first: %s\n",
                  static_cast<unsigned long long>(tally.errors()),
@@ -153,7 +169,7 @@ int main(int argc, char** argv) {
       argc, argv,
       "an HTTP/1.1 client on eddy: prints the body of each URL, or with "
       "--count a summary of many requests\n"
-      "  eddy-fetch [--count N] [--concurrency C] URL...");
+      "  eddy-fetch [--count N] [--concurrency C] [--ca FILE] URL...");
   eddy::ApplyLogFlags();
   const std::vector<std::string> urls(args.begin() + 1, args.end());
   if (urls.empty()) {
@@ -179,6 +195,7 @@ int main(int argc, char** argv) {
   options.pipelining = absl::GetFlag(FLAGS_pipelining);
   options.total_timeout = absl::GetFlag(FLAGS_timeout);
   options.first_byte_timeout = absl::GetFlag(FLAGS_timeout);
+  options.ca_file = absl::GetFlag(FLAGS_ca);
   int exit_code;
   {
     eddy::http::Client client(group, options);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,6 +16,7 @@
 #include "eddy/net/connection.h"
 #include "eddy/net/connector.h"
 #include "eddy/net/protocol.h"
+#include "eddy/net/tls_context.h"
 
 namespace eddy::http {
 
@@ -55,7 +57,9 @@ class PooledConnection;
 // a connection's in-flight list, and only on its worker's thread.
 struct Exchange {
   std::string wire;  // the serialized request
+  bool https = false;
   std::string host_port;
+  std::string pool_key;  // "http://host:port" or "https://host:port"
   bool head = false;
   bool idempotent = false;
   absl::AnyInvocable<void(absl::string_view)> on_body;
@@ -69,17 +73,55 @@ struct Exchange {
   PooledConnection* connection = nullptr;  // null while queued
 };
 
+// The context of every https:// connection of one client, shared by its
+// workers (and so is its session cache), built when the first https://
+// request needs it: loading a CA store costs milliseconds a client that
+// speaks only http:// should not pay. HTTP/1.1 is offered by ALPN, so a
+// server that speaks more knows which this is.
+class SharedTlsContext {
+ public:
+  explicit SharedTlsContext(const ClientOptions& options) {
+    options_.ca_file = options.ca_file;
+    options_.verify_peer = options.verify_peer;
+    options_.alpn = {"http/1.1"};
+    options_.handshake_timeout = options.tls_handshake_timeout;
+  }
+
+  // Any thread.
+  const absl::StatusOr<std::shared_ptr<const TlsContext>>& Get() {
+    std::call_once(built_, [this] {
+      context_ = TlsContext::ForClient(options_);
+      if (!context_.ok()) {
+        context_ = absl::Status(context_.status().code(),
+                                absl::StrCat("https:// cannot be used: ",
+                                             context_.status().message()));
+      }
+    });
+    return context_;
+  }
+
+ private:
+  TlsClientOptions options_;
+  std::once_flag built_;
+  absl::StatusOr<std::shared_ptr<const TlsContext>> context_;
+};
+
 // A worker's side of the client: its pools, one per host:port. Shared with
 // the connections' handlers, which may outlive the Client (they close on
 // the loop after it is gone) and then find it detached.
 class WorkerState : public std::enable_shared_from_this<WorkerState> {
  public:
-  WorkerState(Worker& worker, const ClientOptions& options)
-      : worker_(worker), options_(options) {}
+  WorkerState(Worker& worker, const ClientOptions& options,
+              std::shared_ptr<SharedTlsContext> tls)
+      : worker_(worker), options_(options), tls_(std::move(tls)) {}
 
   Worker& worker() { return worker_; }
   EventLoop& loop() { return worker_.loop(); }
   const ClientOptions& options() const { return options_; }
+  // The context of https:// connections, or why there is none.
+  const absl::StatusOr<std::shared_ptr<const TlsContext>>& tls() {
+    return tls_->Get();
+  }
   bool detached() const { return detached_; }
 
   // Loop thread.
@@ -90,6 +132,7 @@ class WorkerState : public std::enable_shared_from_this<WorkerState> {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> connections_opened{0};
   std::atomic<uint64_t> retries{0};
+  std::atomic<uint64_t> tls_resumed{0};
 
   static void Count(std::atomic<uint64_t>& counter) {
     // Single writer (this worker's thread): no read-modify-write needed.
@@ -100,6 +143,7 @@ class WorkerState : public std::enable_shared_from_this<WorkerState> {
  private:
   Worker& worker_;
   const ClientOptions options_;
+  const std::shared_ptr<SharedTlsContext> tls_;
   absl::flat_hash_map<std::string, std::unique_ptr<HostPool>> pools_;
   bool detached_ = false;
 };
@@ -108,8 +152,8 @@ class WorkerState : public std::enable_shared_from_this<WorkerState> {
 // for them.
 class HostPool {
  public:
-  HostPool(WorkerState& state, std::string host_port)
-      : state_(state), host_port_(std::move(host_port)) {}
+  HostPool(WorkerState& state, bool https, std::string host_port)
+      : state_(state), https_(https), host_port_(std::move(host_port)) {}
 
   WorkerState& state() { return state_; }
 
@@ -135,6 +179,7 @@ class HostPool {
   void OpenConnection();
 
   WorkerState& state_;
+  const bool https_;
   const std::string host_port_;
   std::deque<std::unique_ptr<Exchange>> queue_;
   std::vector<PooledConnection*> connections_;
@@ -205,6 +250,9 @@ class PooledConnection final : public Handler,
       return;
     }
     WorkerState::Count(state_->connections_opened);
+    if (conn.tls() != nullptr && conn.tls()->resumed) {
+      WorkerState::Count(state_->tls_resumed);
+    }
     pool_.Opened(this);
   }
 
@@ -393,6 +441,8 @@ void HostPool::OpenConnection() {
   connect.timeout = options.connect_timeout;
   connect.resolve_timeout = options.resolve_timeout;
   connect.resolver = options.resolver;
+  // SNI and the name verified: the URL's host (Connect's default).
+  if (https_) connect.tls = *state_.tls();
   std::shared_ptr<WorkerState> state = state_.shared_from_this();
   Connect(
       state_.worker(), host_port_, connect,
@@ -443,9 +493,14 @@ void HostPool::Detach() {
 
 void WorkerState::Submit(std::unique_ptr<Exchange> exchange) {
   if (detached_) return;
-  std::unique_ptr<HostPool>& pool = pools_[exchange->host_port];
+  if (exchange->https && !tls().ok()) {
+    Finish(exchange.get(), Unshared(tls().status()));
+    return;
+  }
+  std::unique_ptr<HostPool>& pool = pools_[exchange->pool_key];
   if (pool == nullptr) {
-    pool = std::make_unique<HostPool>(*this, exchange->host_port);
+    pool =
+        std::make_unique<HostPool>(*this, exchange->https, exchange->host_port);
   }
   exchange->pool = pool.get();
   Exchange* raw = exchange.get();
@@ -487,9 +542,10 @@ using internal_client::WorkerState;
 
 Client::Client(std::vector<Worker*> workers, ClientOptions options)
     : workers_(std::move(workers)) {
+  auto tls = std::make_shared<internal_client::SharedTlsContext>(options);
   states_.reserve(workers_.size());
   for (Worker* worker : workers_) {
-    states_.push_back(std::make_shared<WorkerState>(*worker, options));
+    states_.push_back(std::make_shared<WorkerState>(*worker, options, tls));
   }
 }
 
@@ -525,7 +581,10 @@ absl::StatusOr<std::unique_ptr<Exchange>> MakeExchange(ClientRequest request) {
         absl::StrCat("'", request.method, "' is not an HTTP method"));
   }
   auto exchange = std::make_unique<Exchange>();
+  exchange->https = url->https;
   exchange->host_port = url->host_port;
+  exchange->pool_key =
+      absl::StrCat(url->https ? "https://" : "http://", url->host_port);
   exchange->head = request.method == "HEAD";
   exchange->idempotent = internal_client::IsIdempotent(request.method);
   exchange->on_body = std::move(request.on_body);
@@ -588,6 +647,7 @@ ClientStats Client::stats() const {
     total.connections_opened +=
         state->connections_opened.load(std::memory_order_relaxed);
     total.retries += state->retries.load(std::memory_order_relaxed);
+    total.tls_resumed += state->tls_resumed.load(std::memory_order_relaxed);
   }
   return total;
 }

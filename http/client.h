@@ -33,12 +33,14 @@ struct ClientOptions {
   bool pipelining = false;
   size_t max_pipelined = 8;
   // Deadlines by phase. Resolving the host is part of connecting, as in
-  // Connect (net/connector.h); first byte runs from the request's hand-over
-  // to a connection to the first byte of its response; total from Send to
-  // the end of the response, queueing and retries included. A TLS
-  // handshake deadline belongs here once the client speaks TLS.
+  // Connect (net/connector.h); the TLS handshake of an https:// connection
+  // runs from its connect to the server's verified Finished; first byte
+  // runs from the request's hand-over to a connection to the first byte of
+  // its response; total from Send to the end of the response, queueing and
+  // retries included.
   absl::Duration resolve_timeout = absl::Seconds(5);
   absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration tls_handshake_timeout = absl::Seconds(10);
   absl::Duration first_byte_timeout = absl::Seconds(30);
   absl::Duration total_timeout = absl::Seconds(60);
   // Response bytes held in memory for one request, as received (head,
@@ -54,11 +56,18 @@ struct ClientOptions {
   // Resolves host names (null: Resolver::Default()); must outlive the
   // client.
   Resolver* resolver = nullptr;
+  // https://: PEM file of the CAs a server's certificate must chain to;
+  // empty: the system's store. The certificate must also name the URL's
+  // host (or IP address).
+  std::string ca_file;
+  // Refuse a server whose certificate does not verify. Turn off only for
+  // tests against servers you cannot name.
+  bool verify_peer = true;
 };
 
 struct ClientRequest {
   std::string method = "GET";
-  std::string url;  // http://host[:port]/path?query
+  std::string url;  // http[s]://host[:port]/path?query
   // Extra header fields. Host, and Content-Length when there is a body, are
   // added by the client.
   std::vector<std::pair<std::string, std::string>> headers;
@@ -83,6 +92,9 @@ struct ClientStats {
   uint64_t requests = 0;            // sent to a connection (retries count)
   uint64_t connections_opened = 0;  // connections that opened
   uint64_t retries = 0;             // requests sent again after a close
+  // https:// connections that resumed a TLS session instead of a full
+  // handshake (counted in connections_opened too).
+  uint64_t tls_resumed = 0;
 };
 
 namespace internal_client {
@@ -93,7 +105,10 @@ class WorkerState;
 // Server's): each worker keeps its own pool of keep-alive connections per
 // host:port, touched only on that worker's thread, so a request takes no
 // lock. Connections are opened with Connect (net/connector.h): host names
-// are resolved off the loop and every address is tried.
+// are resolved off the loop and every address is tried. Pools are kept per
+// scheme and host:port; https:// connections share one client TLS context
+// (net/tls_context.h), whose session cache lets a new connection to a host
+// resume the TLS session of an earlier one, from any worker.
 //
 // A request sent from a worker's thread (e.g. from a Handler, or from a
 // callback of this client) is served by that worker's pool and answered on
@@ -101,10 +116,13 @@ class WorkerState;
 // chosen round-robin, and answered on that worker's thread.
 //
 // Errors come as the callback's status: InvalidArgument (bad URL or
-// request), Unimplemented (https://), NotFound (unknown host), Unavailable
-// (refused, or the connection closed without an answer), DeadlineExceeded
-// (a phase deadline; the message says which), ResourceExhausted (response
-// too large), DataLoss (not HTTP), Cancelled (the workers stopped).
+// request; for https://, a ca_file that cannot be used), NotFound (unknown
+// host), Unavailable (refused, a failed TLS handshake, or the connection
+// closed without an answer), Unauthenticated (the server's certificate did
+// not verify: "certificate verify failed: hostname mismatch"),
+// DeadlineExceeded (a phase deadline; the message says which),
+// ResourceExhausted (response too large), DataLoss (not HTTP), Cancelled
+// (the workers stopped).
 //
 // Threading: Send, Get and stats() may be called from any thread. The
 // client must outlive its callbacks' thread use: destroy it from a thread

@@ -9,20 +9,21 @@ namespace eddy::http {
 
 absl::StatusOr<Url> ParseUrl(absl::string_view text) {
   absl::string_view rest = text;
+  Url url;
   if (absl::StartsWithIgnoreCase(rest, "https://")) {
-    return absl::UnimplementedError(absl::StrCat(
-        "'", text, "': https is not supported yet (the client has no TLS)"));
-  }
-  if (!absl::StartsWithIgnoreCase(rest, "http://")) {
+    url.https = true;
+    url.port = 443;
+    rest.remove_prefix(8);
+  } else if (absl::StartsWithIgnoreCase(rest, "http://")) {
+    rest.remove_prefix(7);
+  } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not an http:// URL"));
+        absl::StrCat("'", text, "' is not an http:// or https:// URL"));
   }
-  rest.remove_prefix(7);
   const size_t fragment = rest.find('#');
   if (fragment != absl::string_view::npos) rest = rest.substr(0, fragment);
   const size_t path_start = rest.find_first_of("/?");
   absl::string_view authority = rest.substr(0, path_start);
-  Url url;
   url.target = path_start == absl::string_view::npos
                    ? "/"
                    : std::string(rest.substr(path_start));

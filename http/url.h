@@ -9,10 +9,12 @@
 
 namespace eddy::http {
 
-// An http:// URL split into what a client needs to send a request.
+// An http:// or https:// URL split into what a client needs to send a
+// request.
 struct Url {
+  bool https = false;  // the connection speaks TLS
   std::string host;    // a name or an IP address, without brackets
-  uint16_t port = 80;  // 80 unless the URL names one
+  uint16_t port = 80;  // 80 (443 for https) unless the URL names one
   std::string target;  // the path and query, "/" at least; no fragment
   // The Host header's value: "host", "host:port", "[v6]:port".
   std::string authority;
@@ -20,9 +22,8 @@ struct Url {
   std::string host_port;
 };
 
-// Parses "http://host[:port][/path][?query][#fragment]". "https://"
-// returns absl::UnimplementedError: eddy's client has no TLS yet. User
-// info ("user@") is refused. Any thread.
+// Parses "http[s]://host[:port][/path][?query][#fragment]"; the scheme is
+// case-insensitive. User info ("user@") is refused. Any thread.
 absl::StatusOr<Url> ParseUrl(absl::string_view url);
 
 }  // namespace eddy::http

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -12,17 +14,25 @@
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
 #include "tests/support/run_command.h"
+#include "tests/support/test_certificates.h"
 
 namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::Output;
 using ::eddy::testing::RunCommand;
+using ::eddy::testing::TestCertificates;
 
-// eddy-httpd on a free loopback port, stopped with SIGTERM.
+// eddy-httpd on a free loopback port, given `flags` too; stopped with
+// SIGTERM.
 class Httpd {
  public:
-  Httpd() {
+  explicit Httpd(std::vector<std::string> flags = {}) {
+    flags.insert(flags.begin(), {EDDY_HTTPD_PATH, "--port=0",
+                                 "--bind=127.0.0.1", "--workers=1"});
+    std::vector<char*> argv;
+    for (std::string& flag : flags) argv.push_back(flag.data());
+    argv.push_back(nullptr);
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
@@ -30,8 +40,7 @@ class Httpd {
       ::dup2(out[1], STDOUT_FILENO);
       ::close(out[0]);
       ::close(out[1]);
-      ::execl(EDDY_HTTPD_PATH, EDDY_HTTPD_PATH, "--port=0", "--bind=127.0.0.1",
-              "--workers=1", static_cast<char*>(nullptr));
+      ::execv(EDDY_HTTPD_PATH, argv.data());
       ::_exit(127);
     }
     ::close(out[1]);
@@ -86,6 +95,58 @@ TEST(FetchProgram, CountsManyRequestsOverPooledConnections) {
   ASSERT_TRUE(absl::SimpleAtoi(words[5], &connections)) << result.output;
   EXPECT_GE(connections, 1);
   EXPECT_LE(connections, 4);
+}
+
+class FetchProgramHttps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<TestCertificates> made =
+        eddy::testing::MakeTestCertificates();
+    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
+    certs_ = *made;
+    httpd_ = std::make_unique<Httpd>(std::vector<std::string>{
+        "--tls_cert=" + certs_.server_cert, "--tls_key=" + certs_.server_key});
+    ASSERT_GT(httpd_->port(), 0);
+  }
+  void TearDown() override {
+    httpd_.reset();
+    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
+  }
+  std::string Url() const {
+    return absl::StrCat("https://localhost:", httpd_->port(), "/");
+  }
+
+  TestCertificates certs_;
+  std::unique_ptr<Httpd> httpd_;
+};
+
+TEST_F(FetchProgramHttps, PrintsTheBodyVerifiedByTheGivenCa) {
+  const CommandResult result =
+      Fetch(absl::StrCat("--ca ", certs_.ca, " ", Url()), Output::kStdout);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output, "Hello, world!");
+}
+
+TEST_F(FetchProgramHttps, CountsRequestsOverPooledTlsConnections) {
+  // Two workers, each with its own pool: the second worker's connection
+  // can resume the session of the first's.
+  const CommandResult result =
+      Fetch(absl::StrCat("--workers 2 --count 200 --concurrency 4 --ca ",
+                         certs_.ca, " ", Url()),
+            Output::kStdout);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(absl::StartsWith(result.output, "200 responses (200 ok), over "))
+      << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "TLS sessions resumed"))
+      << result.output;
+}
+
+TEST_F(FetchProgramHttps, AServerTheSystemStoreDoesNotTrustIsRefused) {
+  const CommandResult result = Fetch(Url(), Output::kStdoutAndStderr);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "certificate verify failed"))
+      << result.output;
+  EXPECT_FALSE(absl::StrContains(result.output, "Hello")) << result.output;
 }
 
 TEST(FetchProgram, AnUnknownHostFailsWithAClearMessage) {

@@ -8,10 +8,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "eddy/http/client.h"
+#include "eddy/http/http_protocol.h"
+#include "eddy/http/router.h"
 #include "eddy/http/url.h"
 #include "eddy/net/connection.h"
 #include "eddy/net/server.h"
@@ -19,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
+#include "tests/support/test_certificates.h"
 
 namespace eddy::http {
 namespace {
@@ -26,6 +30,7 @@ namespace {
 using ::eddy::testing::kTestDeadline;
 using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::Notification;
+using ::eddy::testing::TestCertificates;
 
 // One request as the scripted server saw it.
 struct SeenRequest {
@@ -86,6 +91,7 @@ class ScriptedServer {
     return absl::StrCat("http://127.0.0.1:", server_.port(), path);
   }
   uint64_t connections() const { return server_.total_stats().accepted; }
+  uint16_t port() const { return server_.port(); }
 
  private:
   const Script script_;
@@ -402,8 +408,6 @@ TEST_F(HttpClientTest, DestroyingTheClientAbandonsRequestsInFlight) {
 
 TEST_F(HttpClientTest, BadTargetsAreClearErrors) {
   Client client(group_);
-  EXPECT_EQ(FetchUrl(client, "https://127.0.0.1/").status().code(),
-            absl::StatusCode::kUnimplemented);
   EXPECT_EQ(FetchUrl(client, "ftp://127.0.0.1/").status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FetchUrl(client, "http://no-such-host.invalid:80/").status().code(),
@@ -434,6 +438,180 @@ TEST(Url, SplitsHostPortAndTarget) {
   EXPECT_FALSE(ParseUrl("http://user@host/").ok());
   EXPECT_FALSE(ParseUrl("http:///path").ok());
   EXPECT_FALSE(ParseUrl("http://host/a b").ok());
+}
+
+TEST(Url, HttpsDefaultsToPort443) {
+  absl::StatusOr<Url> url = ParseUrl("HTTPS://Example.com/x");
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_TRUE(url->https);
+  EXPECT_EQ(url->port, 443);
+  EXPECT_EQ(url->authority, "example.com");
+  EXPECT_EQ(url->host_port, "example.com:443");
+  url = ParseUrl("https://[::1]:8443");
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_TRUE(url->https);
+  EXPECT_EQ(url->authority, "[::1]:8443");
+  EXPECT_FALSE(ParseUrl("http://h/")->https);
+  EXPECT_EQ(ParseUrl("ftp://h/").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// http::Client over https:// against eddy's HTTP server with TLS, in
+// process, with a test CA made for the test.
+class HttpsClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<TestCertificates> made =
+        eddy::testing::MakeTestCertificates();
+    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
+    certs_ = *made;
+    ASSERT_TRUE(group_.Start().ok());
+  }
+  void TearDown() override {
+    group_.Stop();
+    if (server_ != nullptr) server_->Stop();
+    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
+  }
+
+  // An HTTPS server on `bind` (a loopback address), answering GET / with
+  // "Hello over TLS" and the ALPN protocol it agreed on.
+  void StartServer(const std::string& bind = "127.0.0.1") {
+    auto router = std::make_shared<Router>();
+    router->Handle("GET", "/", [](const Request&, Response& response) {
+      response.set_body("Hello over TLS");
+    });
+    ServerOptions options = LoopbackServerOptions(2);
+    options.bind_address = bind;
+    TlsServerOptions tls;
+    tls.certificate_chain_file = certs_.server_cert;
+    tls.private_key_file = certs_.server_key;
+    tls.alpn = {"http/1.1"};
+    options.tls = tls;
+    server_ = std::make_unique<Server>(
+        options,
+        std::make_unique<HttpProtocol>(std::move(router), HttpOptions{}));
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  std::string Url(const std::string& host = "localhost") const {
+    return absl::StrCat("https://", host, ":", server_->port(), "/");
+  }
+
+  ClientOptions TrustingTestCa() const {
+    ClientOptions options;
+    options.ca_file = certs_.ca;
+    return options;
+  }
+
+  TestCertificates certs_;
+  WorkerGroup group_{eddy::testing::ClientGroupOptions(2)};
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(HttpsClientTest, GetsOverTlsReusingOneConnection) {
+  StartServer();
+  Client client(group_, TrustingTestCa());
+  for (int i = 0; i < 5; ++i) {
+    // From one worker's thread, so all five share its pool.
+    Notification done;
+    absl::StatusOr<ClientResponse> response;
+    group_.worker(0).loop().Post([&] {
+      client.Get(Url(), [&](absl::StatusOr<ClientResponse> r) {
+        response = std::move(r);
+        done.Notify();
+      });
+    });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(kTestDeadline));
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "Hello over TLS");
+  }
+  EXPECT_EQ(server_->total_stats().accepted, 1u);
+  EXPECT_EQ(client.stats().connections_opened, 1u);
+  EXPECT_EQ(client.stats().requests, 5u);
+}
+
+TEST_F(HttpsClientTest, ANewConnectionToTheSameHostResumesTheSession) {
+  StartServer();
+  ClientOptions options = TrustingTestCa();
+  // The first connection closes once idle, so the second request needs
+  // another.
+  options.idle_timeout = absl::Milliseconds(50);
+  Client client(group_, options);
+  absl::StatusOr<ClientResponse> first = FetchUrl(client, Url());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(eddy::testing::Eventually(
+      [&] { return server_->total_stats().active == 0; }));
+  // From whichever worker: the session cache is the client's, not a
+  // worker's.
+  absl::StatusOr<ClientResponse> second = FetchUrl(client, Url());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->body, "Hello over TLS");
+  EXPECT_EQ(server_->total_stats().accepted, 2u);
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+  EXPECT_EQ(client.stats().tls_resumed, 1u);
+}
+
+TEST_F(HttpsClientTest, AHostTheCertificateDoesNotNameIsRefused) {
+  // 127.0.0.2 is loopback too, but the certificate names only localhost
+  // and 127.0.0.1.
+  StartServer("127.0.0.2");
+  Client client(group_, TrustingTestCa());
+  const absl::StatusOr<ClientResponse> response =
+      FetchUrl(client, Url("127.0.0.2"));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnauthenticated)
+      << response.status();
+  EXPECT_TRUE(absl::StrContains(response.status().message(),
+                                "certificate verify failed: IP address "
+                                "mismatch"))
+      << response.status();
+  EXPECT_EQ(client.stats().connections_opened, 0u);
+}
+
+TEST_F(HttpsClientTest, AServerFromAnotherCaIsRefused) {
+  StartServer();
+  ClientOptions options;
+  options.ca_file = certs_.other_ca;
+  Client client(group_, options);
+  const absl::StatusOr<ClientResponse> response = FetchUrl(client, Url());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnauthenticated)
+      << response.status();
+  EXPECT_TRUE(absl::StrContains(response.status().message(),
+                                "certificate verify failed"))
+      << response.status();
+}
+
+TEST_F(HttpsClientTest, AnUnreadableCaFileFailsHttpsOnly) {
+  StartServer();
+  ClientOptions options;
+  options.ca_file = certs_.dir + "/no-such-ca.pem";
+  Client client(group_, options);
+  const absl::StatusOr<ClientResponse> response = FetchUrl(client, Url());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument)
+      << response.status();
+  EXPECT_TRUE(absl::StrContains(response.status().message(),
+                                "https:// cannot be used: cannot read CA file"))
+      << response.status();
+  // Plain http:// is not affected.
+  ScriptedServer plain(AnswerOk);
+  const absl::StatusOr<ClientResponse> ok = FetchUrl(client, plain.Url("/p"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->body, "/p");
+}
+
+TEST_F(HttpsClientTest, AServerThatStallsTheHandshakeHitsItsDeadline) {
+  // A plain server that reads the hello as a request head never ended.
+  ScriptedServer silent(AnswerOk);
+  ClientOptions options = TrustingTestCa();
+  options.tls_handshake_timeout = absl::Milliseconds(300);
+  Client client(group_, options);
+  const absl::StatusOr<ClientResponse> response =
+      FetchUrl(client, absl::StrCat("https://127.0.0.1:", silent.port(), "/"));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << response.status();
+  EXPECT_TRUE(
+      absl::StrContains(response.status().message(), "no TLS handshake within"))
+      << response.status();
 }
 
 }  // namespace
