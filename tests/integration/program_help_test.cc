@@ -56,7 +56,7 @@ std::vector<Program> BuiltPrograms() {
 #ifdef EDDY_FETCH_PATH
   programs.push_back({"eddy-fetch",
                       EDDY_FETCH_PATH,
-                      {"--count", "--concurrency", "--workers"}});
+                      {"--count", "--concurrency", "--workers", "--ca"}});
 #endif
   return programs;
 }
