@@ -106,9 +106,9 @@ class SharedTlsContext {
   absl::StatusOr<std::shared_ptr<const TlsContext>> context_;
 };
 
-// A worker's side of the client: its pools, one per host:port. Shared with
-// the connections' handlers, which may outlive the Client (they close on
-// the loop after it is gone) and then find it detached.
+// A worker's side of the client: its pools, one per scheme and host:port.
+// Shared with the connections' handlers, which may outlive the Client (they
+// close on the loop after it is gone) and then find it detached.
 class WorkerState : public std::enable_shared_from_this<WorkerState> {
  public:
   WorkerState(Worker& worker, const ClientOptions& options,

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -332,10 +333,9 @@ TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 void TlsContext::PrepareClientSession(ssl_st* ssl,
                                       const std::string& server_name) const {
   if (sessions_ == nullptr || server_name.empty()) return;
-  if (SSL_set_ex_data(ssl, ServerNameIndex(), new std::string(server_name)) !=
-      1) {
-    return;
-  }
+  auto name = std::make_unique<std::string>(server_name);
+  if (SSL_set_ex_data(ssl, ServerNameIndex(), name.get()) != 1) return;
+  name.release();  // the SSL's now: FreeServerName deletes it
   if (SSL_SESSION* session = sessions_->Take(server_name)) {
     (void)SSL_set_session(ssl, session);  // a failure: a full handshake
     SSL_SESSION_free(session);

@@ -106,11 +106,11 @@ absl::string_view TlsFailureName(TlsFailure failure);
 // with, so replacing a server's context (Server::ReloadTls) leaves the
 // connections in flight untouched.
 //
-// A client context keeps the last resumable session each server name gave
-// it, so that the next connection to that name resumes (an abbreviated
-// handshake: no certificate chain sent or verified again) wherever it is
-// made from; TLS 1.3 tickets arrive after the handshake, with the first
-// data read.
+// A client context keeps the resumable sessions each server name gave it (a
+// few per name, each offered once), so that the next connection to that
+// name resumes (an abbreviated handshake: no certificate chain sent or
+// verified again) from whichever thread it is made; TLS 1.3 tickets arrive
+// after the handshake, with the first data read.
 //
 // Threading: immutable once built, but for the client's session cache,
 // which is locked; use from any thread.
