@@ -74,8 +74,14 @@ void Connection::ArmMaxAgeTimer() {
   const double unit = static_cast<double>(mixed >> 11) * 0x1.0p-53;
   const double jitter = std::max(0.0, options_.max_age_jitter);
   const absl::Duration age = options_.max_age * (1.0 + jitter * unit);
-  RunAfter(age, [](Connection& conn) {
-    if (!conn.closing()) conn.handler_->OnMaxAge(conn);
+  // A loop timer, not a user one (RunAfter): a protocol switch cancels the
+  // old handler's timers, but the connection keeps its age, and the new
+  // handler (a WebSocket after its upgrade) gets OnMaxAge.
+  max_age_timer_ = loop_->RunAfter(age, [this] {
+    max_age_timer_ = {};
+    Dispatch([this] {
+      if (!closing()) handler_->OnMaxAge(*this);
+    });
   });
 }
 
@@ -968,7 +974,9 @@ void Connection::CloseNow(CloseReason reason) {
   if (linger_timer_.valid()) loop_->Cancel(linger_timer_);
   if (write_timer_.valid()) loop_->Cancel(write_timer_);
   if (proxy_timer_.valid()) loop_->Cancel(proxy_timer_);
+  if (max_age_timer_.valid()) loop_->Cancel(max_age_timer_);
   idle_timer_ = linger_timer_ = write_timer_ = proxy_timer_ = {};
+  max_age_timer_ = {};
   CancelUserTimers();
   if (tls_ != nullptr && tls_->handshake_timer.valid()) {
     loop_->Cancel(tls_->handshake_timer);

@@ -403,6 +403,7 @@ class Connection final : private IoHandler {
   TimerId linger_timer_;
   TimerId write_timer_;
   TimerId proxy_timer_;
+  TimerId max_age_timer_;
   // RunAfter/RunEvery timers still scheduled; a one-shot timer finds its
   // entry by key when it fires.
   struct UserTimer {

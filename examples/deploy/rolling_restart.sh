@@ -2,7 +2,9 @@
 # Restarts the three eddy-httpd instances behind haproxy.cfg one at a time,
 # each with a listener hand-off: the new process takes the running one's
 # listening socket, so no connection is refused or reset, and the old one
-# drains (failing /readyz, so HAProxy stops choosing it) and exits 0.
+# drains (failing /readyz, so HAProxy stops choosing it) and exits 0. HAProxy
+# sends a PROXY v2 header (send-proxy-v2), so each instance requires one from
+# HAProxy's address and logs the client it names.
 #
 #   examples/deploy/rolling_restart.sh [path/to/eddy-httpd]
 #
@@ -17,6 +19,7 @@ for port in 8081 8082 8083; do
   started=$(grep -c "listening on" "$out" || true)
   "$httpd" --bind 127.0.0.1 --port "$port" --drain_delay 2s \
     --handoff_socket "$run_dir/$port.handoff" \
+    --proxy_protocol required --proxy_trusted 127.0.0.1/32 \
     --access_log "$run_dir/$port.access.log" \
     >>"$out" 2>>"$run_dir/$port.err" &
   pid=$!

@@ -3,9 +3,6 @@
 // wait. The exhaustion is logged, the rate limit cuts the storm of failed
 // accepts to a few lines and one "N more suppressed" summary, and the
 // recovery is logged once descriptors free up.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,12 +20,15 @@
 #include "eddy/net/protocol.h"
 #include "eddy/net/server.h"
 #include "gtest/gtest.h"
+#include "tests/support/descriptor_hog.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
 namespace eddy {
 namespace {
 
+using ::eddy::testing::ConnectOpened;
+using ::eddy::testing::DescriptorHog;
 using ::eddy::testing::EchoRoundTrip;
 using ::eddy::testing::Eventually;
 using ::eddy::testing::kTestDeadline;
@@ -67,40 +67,6 @@ class JsonLineCapture {
   std::mutex mutex_;
   std::vector<std::string> lines_;
 };
-
-// Lowers this process's descriptor limit and takes every descriptor left,
-// until destroyed.
-class DescriptorHog {
- public:
-  explicit DescriptorHog(rlim_t limit) {
-    getrlimit(RLIMIT_NOFILE, &original_);
-    rlimit lowered = original_;
-    lowered.rlim_cur = std::min(limit, original_.rlim_cur);
-    setrlimit(RLIMIT_NOFILE, &lowered);
-    for (int fd; (fd = ::dup(STDERR_FILENO)) >= 0;) held_.push_back(fd);
-  }
-  ~DescriptorHog() {
-    for (int fd : held_) ::close(fd);
-    setrlimit(RLIMIT_NOFILE, &original_);
-  }
-  size_t held() const { return held_.size(); }
-
- private:
-  rlimit original_;
-  std::vector<int> held_;
-};
-
-// A connected loopback socket from a descriptor opened before the hog took
-// the rest: connecting needs none, and the kernel completes it from the
-// listen backlog while the server cannot accept.
-bool ConnectOpened(int fd, uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return ::connect(fd, reinterpret_cast<const sockaddr*>(&address),
-                   sizeof(address)) == 0;
-}
 
 TEST(LogEvents, ExhaustionIsLoggedSuppressedAndItsRecoveryLogged) {
   constexpr uint64_t kBurst = 2;

@@ -2,7 +2,8 @@
 // SIGTERM drains (readiness fails, new connections are still served, exit
 // 0), socket activation (a test parent passes a bound socket as systemd
 // does), NOTIFY_SOCKET, and the listener hand-off between an old and a new
-// eddy-httpd under a continuous client.
+// eddy-httpd under a continuous client, and a rolling restart of three
+// instances behind HAProxy with PROXY v2 that logs the client itself.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -54,9 +55,17 @@ ProgramLaunch Httpd(std::vector<std::string> extra_args) {
   return launch;
 }
 
+// A new connection to 127.0.0.1:`port`, from the loopback address `source`
+// when one is given (a client of its own, not the balancer's address).
+absl::StatusOr<TestClient> ConnectTo(int port, absl::string_view source) {
+  return source.empty() ? TestClient::Connect(port)
+                        : TestClient::ConnectFrom(source, port);
+}
+
 // One GET on a new connection: the response, or why there is none.
-absl::StatusOr<HttpTestResponse> GetOnce(int port, const std::string& path) {
-  absl::StatusOr<TestClient> client = TestClient::Connect(port);
+absl::StatusOr<HttpTestResponse> GetOnce(int port, const std::string& path,
+                                         absl::string_view source = "") {
+  absl::StatusOr<TestClient> client = ConnectTo(port, source);
   if (!client.ok()) return client.status();
   if (absl::Status s = client->SendAll(
           absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: t\r\n\r\n"));
@@ -191,12 +200,13 @@ TEST(Restart, NotifySocketHearsReadyAndStopping) {
   EXPECT_EQ(echo.WaitForExit(kTestDeadline), 0);
 }
 
-// Requests without pause on fresh and keep-alive connections, counting
-// those that fail, until stopped (or a bound on their number).
+// Requests without pause on fresh and keep-alive connections (from
+// `source` if given), counting those that fail, until stopped (or a bound on
+// their number).
 class ContinuousClient {
  public:
-  explicit ContinuousClient(int port)
-      : port_(port), thread_([this] { Run(); }) {}
+  explicit ContinuousClient(int port, std::string source = "")
+      : port_(port), source_(std::move(source)), thread_([this] { Run(); }) {}
   ~ContinuousClient() { Stop(); }
   void Stop() {
     stop_.store(true);
@@ -225,11 +235,11 @@ class ContinuousClient {
     std::optional<HttpTestReader> reader;
     for (int64_t i = 0; i < kMaxRequests && !stop_.load(); ++i) {
       if (i % 2 == 0) {
-        Count(GetOnce(port_, "/"));
+        Count(GetOnce(port_, "/", source_));
         continue;
       }
       if (!kept.has_value()) {
-        absl::StatusOr<TestClient> client = TestClient::Connect(port_);
+        absl::StatusOr<TestClient> client = ConnectTo(port_, source_);
         if (!client.ok()) {
           Count(client.status());
           continue;
@@ -250,6 +260,7 @@ class ContinuousClient {
   }
 
   const int port_;
+  const std::string source_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> succeeded_{0};
   std::atomic<int64_t> failed_{0};
@@ -360,13 +371,38 @@ TEST_F(HandoffTest, HandOffUnderWrkLoadHasNoErrors) {
   std::filesystem::remove(new_log);
 }
 
-// Three eddy-httpd behind HAProxy (checks on /readyz), restarted one at a
-// time with hand-offs while a client keeps asking through HAProxy.
-TEST(Fleet, RollingRestartBehindHaproxyLosesNoRequest) {
+// The access log's lines for GET /: how many name `client`, and how many
+// name anyone else (the balancer, had the PROXY header been lost).
+struct RootRequests {
+  size_t from_client = 0;
+  size_t from_others = 0;
+};
+
+RootRequests RootRequestsIn(const std::string& path, absl::string_view client) {
+  RootRequests counts;
+  std::ifstream file(path);
+  for (std::string line; std::getline(file, line);) {
+    if (!absl::StrContains(line, "\"GET / HTTP/1.1\"")) continue;
+    if (absl::StartsWith(line, absl::StrCat(client, " - - ["))) {
+      ++counts.from_client;
+    } else {
+      ++counts.from_others;
+    }
+  }
+  return counts;
+}
+
+// Three eddy-httpd behind HAProxy (checks on /readyz, send-proxy-v2),
+// restarted one at a time with hand-offs while a client on its own loopback
+// address keeps asking through HAProxy: no request fails, and every
+// generation of every instance logs that client, never HAProxy.
+TEST(Fleet, RollingRestartBehindHaproxyLosesNoRequestAndLogsTheClient) {
   if (!HaveTool("haproxy")) {
     GTEST_SKIP() << "haproxy is not installed "
                     "(third_party/install_deps.sh --deploy)";
   }
+  // Not HAProxy's address (it connects to the instances from 127.0.0.1).
+  const std::string kClient = "127.0.0.7";
   const int front = UnusedLoopbackAddress().port();
   std::vector<int> ports;
   for (int i = 0; i < 3; ++i) ports.push_back(UnusedLoopbackAddress().port());
@@ -378,20 +414,29 @@ TEST(Fleet, RollingRestartBehindHaproxyLosesNoRequest) {
       front,
       "\n  default_backend eddy\n"
       "backend eddy\n  balance roundrobin\n  option httpchk GET /readyz\n"
-      "  default-server check inter 100ms fall 3 rise 2\n");
+      "  default-server check inter 100ms fall 3 rise 2 send-proxy-v2\n");
   for (int i = 0; i < 3; ++i) {
     absl::StrAppend(&config, "  server eddy", i, " 127.0.0.1:", ports[i], "\n");
   }
   std::ofstream(config_path) << config;
 
-  const auto instance = [&](int i) {
+  const auto handoff_path = [](int i) {
+    return TempPath(absl::StrCat("fleet", i));
+  };
+  const auto log_path = [](int i, int generation) {
+    return TempPath(absl::StrCat("fleet", i, "-", generation, ".log"));
+  };
+  const auto instance = [&](int i, int generation) {
+    std::filesystem::remove(log_path(i, generation));
     return Httpd({absl::StrCat("--port=", ports[i]), "--drain_delay=1s",
-                  "--handoff_socket=" + TempPath(absl::StrCat("fleet", i))});
+                  "--handoff_socket=" + handoff_path(i),
+                  "--proxy_protocol=required", "--proxy_trusted=127.0.0.1/32",
+                  "--access_log=" + log_path(i, generation)});
   };
   std::vector<std::unique_ptr<ProgramProcess>> fleet;
   for (int i = 0; i < 3; ++i) {
-    std::filesystem::remove(TempPath(absl::StrCat("fleet", i)));
-    fleet.push_back(std::make_unique<ProgramProcess>(instance(i)));
+    std::filesystem::remove(handoff_path(i));
+    fleet.push_back(std::make_unique<ProgramProcess>(instance(i, 0)));
     ASSERT_EQ(fleet.back()->port(), ports[i]) << fleet.back()->start_line();
   }
   ProgramLaunch haproxy_launch;
@@ -403,29 +448,48 @@ TEST(Fleet, RollingRestartBehindHaproxyLosesNoRequest) {
   haproxy_launch.has_start_line = false;
   ProgramProcess haproxy(haproxy_launch);
   ASSERT_TRUE(Eventually([&] {
-    absl::StatusOr<HttpTestResponse> r = GetOnce(front, "/");
+    absl::StatusOr<HttpTestResponse> r = GetOnce(front, "/", kClient);
     return r.ok() && r->status == 200;
   }));
 
-  ContinuousClient client(front);
+  ContinuousClient client(front, kClient);
+  // Each instance is restarted once its running generation has served the
+  // client (the log flushes within a second), so that every generation is
+  // seen to log it; HAProxy's round robin gets there in a few requests.
+  const auto served_client = [&](int i, int generation) {
+    return Eventually([&] {
+      return RootRequestsIn(log_path(i, generation), kClient).from_client > 0;
+    });
+  };
   for (int i = 0; i < 3; ++i) {
-    const int64_t before = client.succeeded();
-    ASSERT_TRUE(Eventually([&] { return client.succeeded() >= before + 50; }));
-    auto next = std::make_unique<ProgramProcess>(instance(i));
+    ASSERT_TRUE(served_client(i, 0)) << "instance " << i;
+    auto next = std::make_unique<ProgramProcess>(instance(i, 1));
     ASSERT_EQ(next->port(), ports[i]) << next->start_line();
     EXPECT_EQ(fleet[i]->WaitForExit(kTestDeadline), 0) << "instance " << i;
     fleet[i] = std::move(next);
   }
-  const int64_t after = client.succeeded();
-  ASSERT_TRUE(Eventually([&] { return client.succeeded() >= after + 50; }));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(served_client(i, 1)) << "instance " << i;
+  }
   client.Stop();
   EXPECT_EQ(client.failed(), 0) << client.first_failure();
+  EXPECT_GT(client.succeeded(), 0);
   for (auto& server : fleet) EXPECT_EQ(server->Stop(), 0);
   haproxy.Stop();
-  std::filesystem::remove(config_path);
+
+  // Complete now that every process exited (and flushed): the client, and
+  // only the client, in both generations of all three.
   for (int i = 0; i < 3; ++i) {
-    std::filesystem::remove(TempPath(absl::StrCat("fleet", i)));
+    for (int generation = 0; generation < 2; ++generation) {
+      const RootRequests requests =
+          RootRequestsIn(log_path(i, generation), kClient);
+      EXPECT_GT(requests.from_client, 0u) << log_path(i, generation);
+      EXPECT_EQ(requests.from_others, 0u) << log_path(i, generation);
+      std::filesystem::remove(log_path(i, generation));
+    }
+    std::filesystem::remove(handoff_path(i));
   }
+  std::filesystem::remove(config_path);
 }
 
 }  // namespace

@@ -175,11 +175,20 @@ class WebSocketTest : public ::testing::Test {
     router->Handle("GET", "/refuse", WebSocketRoute([](const Request&) {
                      return std::unique_ptr<WebSocketHandler>();
                    }));
+    router_ = std::move(router);
+    StartServer(absl::InfiniteDuration());
+  }
+
+  // (Re)starts the server on the routes above, with `max_age` for its
+  // connections.
+  void StartServer(absl::Duration max_age) {
+    if (server_ != nullptr) server_->Stop();
     ServerOptions server_options = testing::LoopbackServerOptions(1);
     server_options.connection.high_water_mark = kHighWater;
     server_options.connection.low_water_mark = kHighWater / 4;
+    server_options.connection.max_age = max_age;
     server_ = std::make_unique<Server>(
-        server_options, std::make_unique<HttpProtocol>(router, HttpOptions()));
+        server_options, std::make_unique<HttpProtocol>(router_, HttpOptions()));
     ASSERT_TRUE(server_->Start().ok());
   }
 
@@ -210,6 +219,7 @@ class WebSocketTest : public ::testing::Test {
   }
 
   Record record_;
+  std::shared_ptr<Router> router_;
   std::mutex threads_mutex_;
   std::vector<std::thread> threads_;
   std::unique_ptr<Server> server_;
@@ -370,6 +380,38 @@ TEST_F(WebSocketTest, SilentPeerIsPingedThenClosedWith1001) {
   EXPECT_EQ(close.type, Type::kClose);
   EXPECT_EQ(close.code, 1001);
   EXPECT_TRUE(ws.WaitForClose());
+}
+
+// A draining server (or an old connection) wants the client elsewhere: the
+// session ends with 1001 Going Away, while an echo before it was served.
+void ExpectGoingAway(WebSocketClient& ws, absl::string_view reason) {
+  WebSocketReader::Event close = ws.Next();
+  EXPECT_EQ(close.type, Type::kClose);
+  EXPECT_EQ(close.code, 1001);
+  EXPECT_EQ(close.payload, reason);
+  EXPECT_TRUE(ws.WaitForClose());
+}
+
+TEST_F(WebSocketTest, DrainClosesAnOpenSessionWith1001) {
+  WebSocketClient ws = Connect();
+  ASSERT_TRUE(ws.Open(Handshake("/ws")).ok());
+  ASSERT_TRUE(ws.Send(ClientFrame(WebSocketOpcode::kText, "before")).ok());
+  EXPECT_EQ(ws.Next().payload, "before");
+  server_->Drain();
+  ExpectGoingAway(ws, "server draining");
+  EXPECT_EQ(CloseCode(), 1001);
+}
+
+TEST_F(WebSocketTest, MaxAgeClosesASessionWith1001) {
+  // Long enough that the upgrade comes first even on a busy machine: the
+  // age counts from the accept.
+  StartServer(absl::Seconds(2));
+  WebSocketClient ws = Connect();
+  ASSERT_TRUE(ws.Open(Handshake("/ws")).ok());
+  ASSERT_TRUE(ws.Send(ClientFrame(WebSocketOpcode::kText, "young")).ok());
+  EXPECT_EQ(ws.Next().payload, "young");
+  ExpectGoingAway(ws, "connection max age");
+  EXPECT_EQ(CloseCode(), 1001);
 }
 
 TEST_F(WebSocketTest, SlowReaderHoldsItsSender) {

@@ -38,6 +38,38 @@ absl::StatusOr<TestClient> TestClient::Connect(uint16_t port,
   return TestClient(*std::move(fd));
 }
 
+absl::StatusOr<TestClient> TestClient::ConnectFrom(absl::string_view source,
+                                                   uint16_t port,
+                                                   absl::Duration timeout) {
+  absl::StatusOr<SocketAddress> from = SocketAddress::Parse(source, 0);
+  if (!from.ok()) return from.status();
+  absl::StatusOr<SocketAddress> to = SocketAddress::Parse("127.0.0.1", port);
+  if (!to.ok()) return to.status();
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return absl::InternalError(std::strerror(errno));
+  if (::bind(fd.get(), from->sockaddr_ptr(), from->length()) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("bind(", source, "): ", std::strerror(errno)));
+  }
+  TestClient client(std::move(fd));
+  if (::connect(client.fd(), to->sockaddr_ptr(), to->length()) == 0) {
+    return client;
+  }
+  if (errno != EINPROGRESS) {
+    return absl::UnavailableError(
+        absl::StrCat("connect: ", std::strerror(errno)));
+  }
+  if (!client.WaitFor(POLLOUT, absl::Now() + timeout)) {
+    return absl::DeadlineExceededError("connect timed out");
+  }
+  const int error = TakeSocketError(client.fd());
+  if (error != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("connect: ", std::strerror(error)));
+  }
+  return client;
+}
+
 bool TestClient::WaitFor(short events, absl::Time deadline) {
   while (true) {
     pollfd pfd{fd_.get(), events, 0};

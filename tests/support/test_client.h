@@ -18,6 +18,11 @@ class TestClient {
   static absl::StatusOr<TestClient> Connect(
       uint16_t port, absl::Duration timeout = absl::Seconds(30),
       absl::string_view host = "127.0.0.1");
+  // Connects to 127.0.0.1:`port` from `source` (another loopback address,
+  // e.g. "127.0.0.7"), as a client behind a balancer would appear.
+  static absl::StatusOr<TestClient> ConnectFrom(
+      absl::string_view source, uint16_t port,
+      absl::Duration timeout = absl::Seconds(30));
 
   // Sends all of `data` or fails at the deadline.
   absl::Status SendAll(absl::string_view data,
