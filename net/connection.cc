@@ -828,7 +828,10 @@ void Connection::FlushTls() {
       Clear(kWritable);
       return;
     }
-    out.ReleaseIfEmpty();
+    // Kept while plaintext remains: a large response is encrypted in
+    // kCiphertextBatch pieces, and releasing the buffer after each one made
+    // every piece map, fault in and unmap a fresh 128 KiB block.
+    if (output_.empty()) out.ReleaseIfEmpty();
   }
 }
 

@@ -1,8 +1,10 @@
 #include "bench/load/client_slot.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -56,6 +58,20 @@ void ClientSlot::OnConnectFailed(const absl::Status& status) {
     state_ = State::kStopped;
     return;
   }
+  // Connect retries TCP failures itself and gives up only once the budget
+  // is spent, so a failure with budget left is the TLS handshake's: the
+  // server answered and refused (or shed) it. Count it and try again.
+  if (context_.connect_options.tls != nullptr &&
+      (context_.budget == nullptr || !context_.budget->spent())) {
+    Count(ErrorKind::kTls);
+    if (context_.measuring && !context_.tls_failure_reported) {
+      context_.tls_failure_reported = true;
+      std::fprintf(stderr, "eddy-load: TLS handshake failed: %s\n",
+                   std::string(status.message()).c_str());
+    }
+    ConnectOrRetire();
+    return;
+  }
   Retire();
 }
 
@@ -65,6 +81,10 @@ void ClientSlot::OnOpen(Connection& conn) {
   state_ = State::kOpen;
   unconsumed_ = 0;
   ++context_.stats.connections_opened;
+  if (const TlsInfo* tls = conn.tls(); tls != nullptr && context_.measuring) {
+    ++context_.stats.tls_handshakes;
+    if (tls->resumed) ++context_.stats.tls_resumed;
+  }
   SendMore();
 }
 

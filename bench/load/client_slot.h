@@ -29,7 +29,11 @@ struct ClientContext {
   // Every socket's connect: the plan's timeout per attempt, retried with
   // back-off (10 ms doubling to 1 s) so that a server that is down is not
   // flooded with SYNs while the run waits for it.
+  // With --tls its `tls` is this thread's client context.
   ConnectOptions connect_options;
+  // Whether the first handshake failure was reported on stderr (once per
+  // thread: a wrong --tls_ca fails every connection the same way).
+  bool tls_failure_reported = false;
   LoadStats stats;
   // Responses so far, warm-up included, for the progress line. Written by
   // the loop thread only (a plain store, no read-modify-write); any thread
@@ -41,8 +45,10 @@ struct ClientContext {
   size_t active_slots = 0;
   int64_t finished_ns = 0;
   std::atomic<bool> finished{false};
-  // False during the warm-up: errors and bytes are not recorded. Responses
-  // are recorded, and drawn from the budget, by their exact send time.
+  // False during the warm-up, and again once the run ended (the sockets
+  // that the stop aborts are not errors): errors and bytes are not
+  // recorded. Responses are recorded, and drawn from the budget, by their
+  // exact send time.
   bool measuring = false;
 };
 

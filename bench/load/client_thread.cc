@@ -1,6 +1,7 @@
 #include "bench/load/client_thread.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "bench/load/monotonic_nanos.h"
@@ -9,8 +10,14 @@ namespace eddy::load {
 
 ClientThread::ClientThread(Worker& worker, const LoadPlan& plan,
                            size_t connections, RequestBudget* budget,
-                           absl::Duration busy_poll)
+                           absl::Duration busy_poll,
+                           std::shared_ptr<const TlsContext> tls,
+                           bool tls_resume)
     : loop_(worker.loop()), busy_poll_(worker.loop(), busy_poll) {
+  if (tls != nullptr && tls_resume) {
+    session_reuse_ = std::make_unique<TlsSessionReuse>(*tls);
+  }
+  context_.connect_options.tls = std::move(tls);
   context_.worker = &worker;
   context_.plan = &plan;
   context_.budget = budget;
@@ -28,6 +35,10 @@ ClientThread::ClientThread(Worker& worker, const LoadPlan& plan,
 
 void ClientThread::Start() {
   loop_.Post([this] { Begin(); });
+}
+
+void ClientThread::EndMeasurement() {
+  loop_.Post([this] { context_.measuring = false; });
 }
 
 void ClientThread::Begin() {

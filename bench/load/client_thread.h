@@ -13,6 +13,8 @@
 #include "bench/load/load_plan.h"
 #include "bench/load/load_stats.h"
 #include "bench/load/request_budget.h"
+#include "bench/load/tls_session_reuse.h"
+#include "eddy/net/tls_context.h"
 #include "eddy/net/worker.h"
 
 namespace eddy::load {
@@ -29,14 +31,20 @@ namespace eddy::load {
 class ClientThread {
  public:
   // `worker` (of a started WorkerGroup), `plan` and `budget` (null:
-  // unlimited) must outlive the thread.
+  // unlimited) must outlive the thread. `tls` (null: plaintext) is this
+  // thread's own client context; with `tls_resume` every handshake offers
+  // the newest session the server issued to it.
   ClientThread(Worker& worker, const LoadPlan& plan, size_t connections,
-               RequestBudget* budget, absl::Duration busy_poll);
+               RequestBudget* budget, absl::Duration busy_poll,
+               std::shared_ptr<const TlsContext> tls, bool tls_resume);
   ClientThread(const ClientThread&) = delete;
   ClientThread& operator=(const ClientThread&) = delete;
 
   // Opens the slots' first connections, on the worker's loop.
   void Start();
+  // Stops recording errors, on the worker's loop: call before stopping the
+  // WorkerGroup, whose shutdown (queued after this) aborts the sockets.
+  void EndMeasurement();
 
   // Responses so far, warm-up included (for the progress line).
   uint64_t completed() const {
@@ -57,6 +65,8 @@ class ClientThread {
 
   EventLoop& loop_;
   BusyPoll busy_poll_;
+  // Null unless --tls_resume.
+  std::unique_ptr<TlsSessionReuse> session_reuse_;
   ClientContext context_;
   std::vector<std::unique_ptr<ClientSlot>> slots_;
 };

@@ -6,6 +6,7 @@
 //   eddy-load --mode http --port 8080 --connections 64 --duration 10s
 //   eddy-load --mode pipeline --depth 16 --port 8080 --json
 //   eddy-load --mode echo --port 9000 --message_size 1024 --requests 100000
+//   eddy-load --mode http10 --tls --tls_resume --port 8443
 
 #include <signal.h>
 
@@ -50,6 +51,16 @@ ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, busy_poll, absl::Microseconds(100),
           "keep polling this long after the last socket event before "
           "sleeping, so the server is not paying to wake the client (0: off)");
+ABSL_FLAG(bool, tls, false,
+          "speak TLS on every connection (SNI: --tls_server_name, else "
+          "--host); the server is verified only with --tls_ca");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM file of the CAs to verify the server's certificate with");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "SNI and the name verified (default: --host)");
+ABSL_FLAG(bool, tls_resume, false,
+          "with --tls: resume the session the server issued last instead of "
+          "a full handshake (use with --mode http10 to measure resumption)");
 ABSL_FLAG(bool, json, false, "print the report as one JSON object");
 ABSL_FLAG(bool, progress, true, "print the rate every second on stderr");
 
@@ -82,6 +93,13 @@ int Run() {
   options.warmup = absl::GetFlag(FLAGS_warmup);
   options.busy_poll = absl::GetFlag(FLAGS_busy_poll);
   options.progress = absl::GetFlag(FLAGS_progress);
+  options.tls = absl::GetFlag(FLAGS_tls);
+  options.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  if (options.tls_server_name.empty()) {
+    options.tls_server_name = absl::GetFlag(FLAGS_host);
+  }
+  options.tls_resume = absl::GetFlag(FLAGS_tls_resume);
   if (absl::Status status = CheckLoadOptions(options); !status.ok()) {
     return Fail(status);
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "bench/load/client_thread.h"
 #include "bench/load/monotonic_nanos.h"
 #include "bench/load/request_budget.h"
+#include "eddy/net/tls_context.h"
 #include "eddy/net/worker_group.h"
 
 namespace eddy::load {
@@ -58,6 +60,12 @@ absl::Status CheckScalars(const LoadOptions& options) {
       options.warmup == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError("--warmup must be finite, at least 0");
   }
+  if (options.tls_resume && !options.tls) {
+    return absl::InvalidArgumentError("--tls_resume needs --tls");
+  }
+  if (!options.tls_ca.empty() && !options.tls) {
+    return absl::InvalidArgumentError("--tls_ca needs --tls");
+  }
   if (options.address.port() == 0) {
     return absl::InvalidArgumentError("--port must not be 0");
   }
@@ -81,6 +89,19 @@ bool AllFinished(const std::vector<std::unique_ptr<ClientThread>>& threads) {
 absl::StatusOr<LoadPlan> PlanOf(const LoadOptions& options) {
   return MakeLoadPlan(options.mode, options.address, options.path,
                       options.depth, options.message_size, options.timeout);
+}
+
+// One client context per load thread: a session kept for resumption is
+// hooked on the context, and a thread's connections share it.
+absl::StatusOr<std::shared_ptr<const TlsContext>> ClientContextOf(
+    const LoadOptions& options) {
+  if (!options.tls) return nullptr;
+  TlsClientOptions tls;
+  tls.ca_file = options.tls_ca;
+  tls.verify_peer = !options.tls_ca.empty();
+  tls.server_name = options.tls_server_name;
+  tls.handshake_timeout = options.timeout;
+  return TlsContext::ForClient(tls);
 }
 
 }  // namespace
@@ -114,6 +135,15 @@ absl::StatusOr<RunSummary> RunLoad(const LoadOptions& options) {
     budget = std::make_unique<RequestBudget>(options.requests);
   }
 
+  // Built before any thread starts, so a bad --tls_ca fails the run at once.
+  std::vector<std::shared_ptr<const TlsContext>> tls_contexts;
+  for (size_t i = 0; i < options.threads; ++i) {
+    absl::StatusOr<std::shared_ptr<const TlsContext>> tls =
+        ClientContextOf(options);
+    if (!tls.ok()) return tls.status();
+    tls_contexts.push_back(*std::move(tls));
+  }
+
   // The load threads are a WorkerGroup's workers: no listening socket, no
   // ProtocolFactory; each connection's handler comes from its slot.
   WorkerGroupOptions group_options;
@@ -128,7 +158,8 @@ absl::StatusOr<RunSummary> RunLoad(const LoadOptions& options) {
     const size_t share = options.connections / options.threads +
                          (i < options.connections % options.threads ? 1 : 0);
     threads.push_back(std::make_unique<ClientThread>(
-        group.worker(i), *plan, share, budget.get(), options.busy_poll));
+        group.worker(i), *plan, share, budget.get(), options.busy_poll,
+        tls_contexts[i], options.tls_resume));
   }
   for (auto& thread : threads) thread->Start();
 
@@ -160,6 +191,7 @@ absl::StatusOr<RunSummary> RunLoad(const LoadOptions& options) {
     if (options.progress) wake_ns = std::min(wake_ns, next_report_ns);
     absl::SleepFor(absl::Nanoseconds(std::max<int64_t>(wake_ns - now, 0)));
   }
+  for (auto& thread : threads) thread->EndMeasurement();
   group.Stop();
 
   RunSummary summary;
@@ -167,6 +199,7 @@ absl::StatusOr<RunSummary> RunLoad(const LoadOptions& options) {
   summary.target = plan->address.ToString();
   if (options.mode != LoadMode::kEcho) summary.target += options.path;
   summary.threads = options.threads;
+  summary.tls = options.tls;
   summary.connections = options.connections;
   summary.depth = plan->depth;
   for (const auto& thread : threads) {

@@ -29,6 +29,13 @@ struct LoadOptions {
   absl::Duration warmup = absl::ZeroDuration();
   absl::Duration busy_poll = absl::Microseconds(100);
   bool progress = true;  // a rate line every second on stderr
+  // TLS on every connection. tls_ca: the CAs to verify the server with
+  // (empty: not verified); tls_server_name: SNI (and the name verified).
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_server_name;
+  // Each handshake offers the newest session the server issued (needs tls).
+  bool tls_resume = false;
 };
 
 // Whether `options` can run; the error names the flag to fix. RunLoad

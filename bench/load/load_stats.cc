@@ -24,6 +24,8 @@ absl::string_view ErrorKindName(ErrorKind kind) {
       return "closed_early";
     case ErrorKind::kInvalid:
       return "invalid";
+    case ErrorKind::kTls:
+      return "tls";
   }
   return "?";
 }
@@ -38,6 +40,8 @@ void LoadStats::Merge(const LoadStats& other) {
   responses += other.responses;
   bytes_read += other.bytes_read;
   connections_opened += other.connections_opened;
+  tls_handshakes += other.tls_handshakes;
+  tls_resumed += other.tls_resumed;
   for (size_t i = 0; i < kErrorKinds; ++i) errors[i] += other.errors[i];
   latency.Merge(other.latency);
 }

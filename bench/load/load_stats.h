@@ -22,8 +22,9 @@ enum class ErrorKind {
   kMismatch,     // echo: bytes differing from those sent
   kClosedEarly,  // the server closed with requests unanswered
   kInvalid,      // not HTTP/1.x, or a response nobody asked for
+  kTls,          // --tls: the handshake failed; the connection retries
 };
-inline constexpr size_t kErrorKinds = 10;
+inline constexpr size_t kErrorKinds = 11;
 
 // A short snake_case name, used as the JSON key: "connect", "status_4xx".
 absl::string_view ErrorKindName(ErrorKind kind);
@@ -36,6 +37,10 @@ struct LoadStats {
   uint64_t bytes_read = 0;
   // Successful connects, warm-up included.
   uint64_t connections_opened = 0;
+  // --tls: handshakes completed while measuring, and how many of them
+  // resumed a session (SSL_session_reused) instead of a full handshake.
+  uint64_t tls_handshakes = 0;
+  uint64_t tls_resumed = 0;
   std::array<uint64_t, kErrorKinds> errors{};
   Histogram latency;
 

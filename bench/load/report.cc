@@ -88,6 +88,10 @@ std::string FormatTable(const RunSummary& summary) {
     absl::StrAppend(&out, "   (", absl::StrJoin(kinds, ", "), ")");
   absl::StrAppendFormat(&out, "\n  connects   %12u\n",
                         stats.connections_opened);
+  if (summary.tls) {
+    absl::StrAppendFormat(&out, "  tls        %12u handshakes, %u resumed\n",
+                          stats.tls_handshakes, stats.tls_resumed);
+  }
   return out;
 }
 
@@ -114,6 +118,13 @@ std::string FormatJson(const RunSummary& summary) {
       summary.depth, Seconds(summary.elapsed), stats.responses,
       PerSecond(stats.responses, summary.elapsed), stats.bytes_read,
       PerSecond(stats.bytes_read, summary.elapsed), stats.connections_opened);
+  if (summary.tls) {
+    absl::StrAppendFormat(&out,
+                          "\"tls\":{\"handshakes\":%u,\"resumed\":%u,"
+                          "\"handshakes_per_sec\":%.1f},",
+                          stats.tls_handshakes, stats.tls_resumed,
+                          PerSecond(stats.tls_handshakes, summary.elapsed));
+  }
   absl::StrAppend(&out, "\"latency_us\":{");
   for (const Percentile& p : kPercentiles) {
     absl::StrAppendFormat(

@@ -17,6 +17,7 @@ struct RunSummary {
   size_t threads = 0;
   size_t connections = 0;
   size_t depth = 1;
+  bool tls = false;        // --tls: the stats' handshake counts are reported
   absl::Duration elapsed;  // the measured time, warm-up excluded
   LoadStats stats;         // merged over the threads
 };

@@ -65,6 +65,8 @@ parse_eddy_load_json() {
   python3 -c '
 import json, sys
 d = json.load(sys.stdin)
+if "tls" in d:
+    print("eddy-load: %d TLS handshakes, %d resumed" % (d["tls"]["handshakes"], d["tls"]["resumed"]), file=sys.stderr)
 p99_ms = d.get("latency_us", {}).get("p99", 0) / 1000
 print("%.0f %.3f %d" % (d["requests_per_sec"], p99_ms, d["requests"]))'
 }

@@ -24,10 +24,13 @@
 # With --tls eddy-httpd and nginx serve HTTPS (TLS 1.3 only, the same ECDSA
 # P-256 certificate, made here; h2o and lighttpd are skipped), the wrk loads
 # run over https, and two loads measure handshakes: handshake (a new
-# connection per request, full handshake: openssl s_time -new) and resume
-# (the same with session resumption: openssl s_time -reuse). s_time is one
-# sequential client, so those two compare server CPU per connection; their
-# rates are bounded by the client.
+# connection per request, full handshake: eddy-load --mode http10 --tls) and
+# resume (the same with session resumption: --tls_resume; eddy-load says how
+# many handshakes resumed). eddy-load rather than openssl s_time: s_time is
+# one sequential client, so the server idles while it computes its half of
+# each handshake, where eddy-load keeps --connections handshakes in flight.
+# The client's half costs about as much CPU as the server's, so on one load
+# CPU the rates are bounded by the client: compare server CPU per connection.
 # With --runs N every load is repeated N times and the table shows medians.
 # Loads: keepalive (wrk, HTTP/1.1 keep-alive), close (a new connection per
 # request: eddy-load --mode http10 when built, else wrk with
@@ -202,25 +205,20 @@ run_load() {
         -s "$work/pipeline16.lua" "$url" >"$out" 2>&1 ;;
     handshake | resume)
       local hostport=${url#*://}; hostport=${hostport%%/*}
-      local mode=-new
-      [[ $load == resume ]] && mode=-reuse
-      $load_cpu openssl s_time -connect "$hostport" "$mode" -tls1_3 \
-        -time "$duration" -www / >"$out" 2>&1 || true
-      python3 - "$out" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-m = re.search(r"(\d+) connections in ([\d.]+) real seconds", text)
-if not m:
-    sys.exit("s_time failed: " + text[-300:])
-connections, seconds = int(m.group(1)), float(m.group(2))
-print(f"{connections / max(seconds, 1e-9):.0f} - {connections}")
-PY
+      local resume=()
+      [[ $load == resume ]] && resume=(--tls_resume)
+      $load_cpu "$build/bin/eddy-load" --mode http10 --tls "${resume[@]}" \
+        --host 127.0.0.1 --port "${hostport##*:}" --path / \
+        --connections "$connections" --duration "${duration}s" \
+        --progress=false --json | parse_eddy_load_json
       return ;;
     close)
       if [[ -x $build/bin/eddy-load ]]; then
-        local hostport=${url#http://}; hostport=${hostport%%/*}
-        local path=/${url#http://*/}
-        $load_cpu "$build/bin/eddy-load" --mode http10 --host 127.0.0.1 \
+        local hostport=${url#*://}; hostport=${hostport%%/*}
+        local path=/${url#*://*/}
+        local tls_flag=()
+        [[ $tls -eq 1 ]] && tls_flag=(--tls)
+        $load_cpu "$build/bin/eddy-load" --mode http10 "${tls_flag[@]}" --host 127.0.0.1 \
           --port "${hostport##*:}" --path "$path" --connections "$connections" \
           --duration "${duration}s" --progress=false --json | parse_eddy_load_json
         return
