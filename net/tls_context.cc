@@ -430,13 +430,15 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::ForClient(
         absl::StrCat("SSL_CTX_new failed: ", TakeOpenSslErrors()));
   }
   CommonSettings(ctx, options.min_version);
-  // Sessions are kept by server name in the context's own cache, not
-  // OpenSSL's internal one, which a client cannot look up by name.
-  context->sessions_ = std::make_unique<SessionCache>();
-  SSL_CTX_set_ex_data(ctx, SessionCacheIndex(), context->sessions_.get());
-  SSL_CTX_set_session_cache_mode(
-      ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-  SSL_CTX_sess_set_new_cb(ctx, SessionCache::Save);
+  if (options.resume_sessions) {
+    // Sessions are kept by server name in the context's own cache, not
+    // OpenSSL's internal one, which a client cannot look up by name.
+    context->sessions_ = std::make_unique<SessionCache>();
+    SSL_CTX_set_ex_data(ctx, SessionCacheIndex(), context->sessions_.get());
+    SSL_CTX_set_session_cache_mode(
+        ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, SessionCache::Save);
+  }
   if (!options.ca_file.empty()) {
     if (absl::Status s = CheckReadable("CA file", options.ca_file); !s.ok()) {
       return s;

@@ -74,6 +74,10 @@ struct TlsClientOptions {
   std::string private_key_file;
   TlsVersion min_version = TlsVersion::kTls12;
   absl::Duration handshake_timeout = absl::Seconds(10);
+  // Offer a session saved from an earlier connection to the same server
+  // name (resumption: an abbreviated handshake). Off: every handshake is a
+  // full one, e.g. to measure them.
+  bool resume_sessions = true;
 };
 
 // What a TLS connection negotiated (Connection::tls()).

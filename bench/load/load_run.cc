@@ -101,6 +101,9 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> ClientContextOf(
   tls.verify_peer = !options.tls_ca.empty();
   tls.server_name = options.tls_server_name;
   tls.handshake_timeout = options.timeout;
+  // Whether handshakes resume is --tls_resume's to say (TlsSessionReuse),
+  // not the context's cache.
+  tls.resume_sessions = false;
   return TlsContext::ForClient(tls);
 }
 

@@ -21,6 +21,7 @@
 #include "eddy/net/server.h"
 #include "eddy/net/tls_context.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/descriptor_hog.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_certificates.h"
@@ -35,7 +36,6 @@ using ::eddy::testing::DescriptorHog;
 using ::eddy::testing::Eventually;
 using ::eddy::testing::kTestDeadline;
 using ::eddy::testing::LoopbackServerOptions;
-using ::eddy::testing::TestCertificates;
 using ::eddy::testing::TestClient;
 using ::eddy::testing::TlsTestClient;
 
@@ -202,32 +202,13 @@ TEST(AcceptPath, DrainWhileThePROXYHeaderIsAwaitedCallsOnDrainAfterOnOpen) {
   server.Stop();
 }
 
-class TlsAcceptPathTest : public ::testing::Test {
+class TlsAcceptPathTest : public eddy::testing::WithTestCertificates {
  protected:
-  void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
-  }
-  void TearDown() override {
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
-  }
-
-  TlsServerOptions ServerTls() const {
-    TlsServerOptions tls;
-    tls.certificate_chain_file = certs_.server_cert;
-    tls.private_key_file = certs_.server_key;
-    return tls;
-  }
-
   absl::StatusOr<std::unique_ptr<TlsTestClient>> Handshake(TestClient socket) {
     TlsTestClient::Options options;
     options.ca_file = certs_.ca;
     return TlsTestClient::Handshake(std::move(socket), options);
   }
-
-  TestCertificates certs_;
 };
 
 TEST_F(TlsAcceptPathTest, HandshakeAcrossTheDrainGetsOnDrainAfterOnOpen) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/child_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_certificates.h"
@@ -21,7 +22,6 @@ namespace {
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::Output;
 using ::eddy::testing::RunCommand;
-using ::eddy::testing::TestCertificates;
 
 // eddy-httpd on a free loopback port, given `flags` too; stopped with
 // SIGTERM.
@@ -97,26 +97,23 @@ TEST(FetchProgram, CountsManyRequestsOverPooledConnections) {
   EXPECT_LE(connections, 4);
 }
 
-class FetchProgramHttps : public ::testing::Test {
+class FetchProgramHttps : public eddy::testing::WithTestCertificates {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
+    WithTestCertificates::SetUp();
+    if (IsSkipped()) return;
     httpd_ = std::make_unique<Httpd>(std::vector<std::string>{
         "--tls_cert=" + certs_.server_cert, "--tls_key=" + certs_.server_key});
     ASSERT_GT(httpd_->port(), 0);
   }
   void TearDown() override {
     httpd_.reset();
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
+    WithTestCertificates::TearDown();
   }
   std::string Url() const {
     return absl::StrCat("https://localhost:", httpd_->port(), "/");
   }
 
-  TestCertificates certs_;
   std::unique_ptr<Httpd> httpd_;
 };
 

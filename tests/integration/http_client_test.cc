@@ -20,6 +20,7 @@
 #include "eddy/net/server.h"
 #include "eddy/net/worker_group.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_certificates.h"
@@ -30,7 +31,6 @@ namespace {
 using ::eddy::testing::kTestDeadline;
 using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::Notification;
-using ::eddy::testing::TestCertificates;
 
 // One request as the scripted server saw it.
 struct SeenRequest {
@@ -458,19 +458,17 @@ TEST(Url, HttpsDefaultsToPort443) {
 
 // http::Client over https:// against eddy's HTTP server with TLS, in
 // process, with a test CA made for the test.
-class HttpsClientTest : public ::testing::Test {
+class HttpsClientTest : public eddy::testing::WithTestCertificates {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
+    WithTestCertificates::SetUp();
+    if (IsSkipped()) return;
     ASSERT_TRUE(group_.Start().ok());
   }
   void TearDown() override {
     group_.Stop();
     if (server_ != nullptr) server_->Stop();
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
+    WithTestCertificates::TearDown();
   }
 
   // An HTTPS server on `bind` (a loopback address), answering GET / with
@@ -503,7 +501,6 @@ class HttpsClientTest : public ::testing::Test {
     return options;
   }
 
-  TestCertificates certs_;
   WorkerGroup group_{eddy::testing::ClientGroupOptions(2)};
   std::unique_ptr<Server> server_;
 };

@@ -12,6 +12,7 @@
 #include "eddy/net/server.h"
 #include "eddy/net/tls_context.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_certificates.h"
 
@@ -19,15 +20,12 @@ namespace eddy::load {
 namespace {
 
 using ::eddy::testing::LoopbackServerOptions;
-using ::eddy::testing::TestCertificates;
 
-class LoadGeneratorTlsTest : public ::testing::Test {
+class LoadGeneratorTlsTest : public eddy::testing::WithTestCertificates {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
+    WithTestCertificates::SetUp();
+    if (IsSkipped()) return;
     auto router = std::make_shared<http::Router>();
     router->Handle("GET", "/",
                    [](const http::Request&, http::Response& response) {
@@ -47,7 +45,7 @@ class LoadGeneratorTlsTest : public ::testing::Test {
   }
   void TearDown() override {
     if (server_ != nullptr) server_->Stop();
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
+    WithTestCertificates::TearDown();
   }
 
   // A run that ends after `requests` responses, verifying the server
@@ -68,7 +66,6 @@ class LoadGeneratorTlsTest : public ::testing::Test {
     return options;
   }
 
-  TestCertificates certs_;
   std::unique_ptr<Server> server_;
 };
 

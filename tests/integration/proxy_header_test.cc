@@ -149,15 +149,22 @@ TEST(ProxyHeader, V2SplitAtEveryByteNamesTheClientAndItsTlvs) {
 void ExpectRejected(Server& server, absl::string_view bytes) {
   const uint64_t before = server.total_stats().proxy_rejected;
   auto client = TestClient::Connect(server.port());
-  ASSERT_TRUE(client.ok()) << client.status();
-  if (!bytes.empty()) {
-    // The server may close before all is sent; the check is what came back.
-    (void)client->SendAll(bytes);
-  }
-  auto received = client->ReceiveUntilClose();
-  // A reset shows as an error: nothing was received either way.
-  if (received.ok()) {
-    EXPECT_EQ(*received, "");
+  if (client.ok()) {
+    if (!bytes.empty()) {
+      // The server may close before all is sent; the check is what came
+      // back.
+      (void)client->SendAll(bytes);
+    }
+    auto received = client->ReceiveUntilClose();
+    // A reset shows as an error: nothing was received either way.
+    if (received.ok()) {
+      EXPECT_EQ(*received, "");
+    }
+  } else {
+    // A connection refused at accept can be reset before this side saw its
+    // connect complete (a busy machine polls late): refused all the same.
+    EXPECT_TRUE(absl::StrContains(client.status().message(), "reset"))
+        << client.status();
   }
   EXPECT_TRUE(Eventually(
       [&] { return server.total_stats().proxy_rejected == before + 1; }));

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/program_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_certificates.h"
@@ -27,7 +28,6 @@ using ::eddy::testing::HaveTool;
 using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
-using ::eddy::testing::TestCertificates;
 using ::eddy::testing::TestClient;
 using ::eddy::testing::TlsTestClient;
 
@@ -38,19 +38,13 @@ std::string ReadFile(const std::string& path) {
   return content.str();
 }
 
-class ProxyTlsTest : public ::testing::Test {
+class ProxyTlsTest : public eddy::testing::WithTestCertificates {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
+    WithTestCertificates::SetUp();
+    if (IsSkipped()) return;
     proxy_log_ = certs_.dir + "/proxy.log";
   }
-  void TearDown() override {
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
-  }
-
   // A shipped server on a free loopback port with one worker.
   static std::unique_ptr<ProgramProcess> Start(const char* path,
                                                std::vector<std::string> flags) {
@@ -89,7 +83,6 @@ class ProxyTlsTest : public ::testing::Test {
         absl::StrCat("curl -sS --max-time 30 http://127.0.0.1:", port, "/"));
   }
 
-  TestCertificates certs_;
   std::string proxy_log_;
 };
 

@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/program_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_certificates.h"
@@ -26,15 +27,12 @@ using ::eddy::testing::Output;
 using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
-using ::eddy::testing::TestCertificates;
 
-class TlsRealClientsTest : public ::testing::Test {
+class TlsRealClientsTest : public eddy::testing::WithTestCertificates {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
+    WithTestCertificates::SetUp();
+    if (IsSkipped()) return;
     ProgramLaunch launch;
     launch.path = EDDY_HTTPD_PATH;
     launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=2",
@@ -48,14 +46,13 @@ class TlsRealClientsTest : public ::testing::Test {
     if (httpd_ != nullptr) {
       EXPECT_EQ(httpd_->Stop(), 0);
     }
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
+    WithTestCertificates::TearDown();
   }
 
   std::string Url(const std::string& path) const {
     return absl::StrCat("https://127.0.0.1:", httpd_->port(), path);
   }
 
-  TestCertificates certs_;
   std::unique_ptr<ProgramProcess> httpd_;
 };
 

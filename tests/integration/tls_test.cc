@@ -23,6 +23,7 @@
 #include "eddy/net/tls_context.h"
 #include "eddy/net/worker_group.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/notification.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_certificates.h"
@@ -36,26 +37,13 @@ using ::eddy::testing::Eventually;
 using ::eddy::testing::kTestDeadline;
 using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::Notification;
-using ::eddy::testing::TestCertificates;
 using ::eddy::testing::TestClient;
 using ::eddy::testing::TlsTestClient;
 
-class TlsTest : public ::testing::Test {
+class TlsTest : public eddy::testing::WithTestCertificates {
  protected:
-  void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
-  }
-  void TearDown() override {
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
-  }
-
   TlsServerOptions ServerTls() const {
-    TlsServerOptions tls;
-    tls.certificate_chain_file = certs_.server_cert;
-    tls.private_key_file = certs_.server_key;
+    TlsServerOptions tls = WithTestCertificates::ServerTls();
     tls.alpn = {"eddy-test"};
     return tls;
   }
@@ -105,8 +93,6 @@ class TlsTest : public ::testing::Test {
   uint64_t Failures(const Server& server, TlsFailure kind) const {
     return server.total_stats().tls_failures[static_cast<size_t>(kind)];
   }
-
-  TestCertificates certs_;
 };
 
 // A client handler that sends `payload` as fast as its water marks allow,

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/child_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_certificates.h"
@@ -28,7 +29,6 @@ namespace {
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
 using ::eddy::testing::RunCommand;
-using ::eddy::testing::TestCertificates;
 
 // A shipped server (`path`) with TLS on a free loopback port, two workers,
 // given `flags` too; SIGTERM stops it.
@@ -93,13 +93,11 @@ class TlsServerProcess {
   int port_ = 0;
 };
 
-class TlsToolsTest : public ::testing::Test {
+class TlsToolsTest : public eddy::testing::WithTestCertificates {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCertificates> made =
-        eddy::testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
+    WithTestCertificates::SetUp();
+    if (IsSkipped()) return;
     // Copies the server replaces on reload.
     cert_ = certs_.dir + "/live.pem";
     key_ = certs_.dir + "/live.key";
@@ -120,7 +118,7 @@ class TlsToolsTest : public ::testing::Test {
     if (server_ != nullptr) {
       EXPECT_EQ(server_->Stop(), 0) << "exit status";
     }
-    if (!certs_.dir.empty()) eddy::testing::RemoveTestCertificates(certs_);
+    WithTestCertificates::TearDown();
   }
 
   // Resolves "localhost" to the loopback address the server is on.
@@ -137,7 +135,6 @@ class TlsToolsTest : public ::testing::Test {
         certs_.ca, " -ign_eof ", arguments, " 2>&1\"");
   }
 
-  TestCertificates certs_;
   std::string cert_, key_, root_;
   std::unique_ptr<TlsServerProcess> server_;
 };

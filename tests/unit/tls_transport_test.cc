@@ -13,6 +13,7 @@
 #include "eddy/net/output_queue.h"
 #include "eddy/net/tls_context.h"
 #include "gtest/gtest.h"
+#include "tests/support/certificates_fixture.h"
 #include "tests/support/test_certificates.h"
 
 namespace eddy {
@@ -20,18 +21,8 @@ namespace {
 
 using Progress = TlsTransport::Progress;
 
-class TlsTransportTest : public ::testing::Test {
+class TlsTransportTest : public eddy::testing::WithTestCertificates {
  protected:
-  void SetUp() override {
-    absl::StatusOr<testing::TestCertificates> made =
-        testing::MakeTestCertificates();
-    if (!made.ok()) GTEST_SKIP() << "no test certificates: " << made.status();
-    certs_ = *made;
-  }
-  void TearDown() override {
-    if (!certs_.dir.empty()) testing::RemoveTestCertificates(certs_);
-  }
-
   TlsServerOptions ServerOptions() const {
     TlsServerOptions options;
     options.certificate_chain_file = certs_.server_cert;
@@ -81,7 +72,6 @@ class TlsTransportTest : public ::testing::Test {
     return records;
   }
 
-  testing::TestCertificates certs_;
   std::unique_ptr<TlsTransport> server_;
   std::unique_ptr<TlsTransport> client_;
 };
