@@ -15,6 +15,10 @@ ABSL_FLAG(absl::Duration, drain_delay, absl::ZeroDuration(),
 ABSL_FLAG(bool, listen_fds, false,
           "serve on the listening socket passed by systemd socket activation "
           "(LISTEN_FDS, LISTEN_PID) instead of binding");
+ABSL_FLAG(std::string, listen_fd_name, "",
+          "with --listen_fds: serve on the passed socket of this name "
+          "(FileDescriptorName= of the .socket unit, LISTEN_FDNAMES); empty: "
+          "exactly one socket must be passed");
 ABSL_FLAG(std::string, handoff_socket, "",
           "Unix socket path for restarts that lose nothing: a new process "
           "started with the same path takes over the listener of the one "
@@ -42,15 +46,16 @@ absl::Status ApplyLifecycleFlags(ServerOptions& options) {
     return absl::InvalidArgumentError(
         "--listen_fds and --handoff_socket both name the listener; pass one");
   }
-  absl::StatusOr<std::vector<UniqueFd>> fds = TakeInheritedListeners();
-  if (!fds.ok()) return fds.status();
-  if (fds->size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--listen_fds needs exactly one socket from the service manager "
-        "(LISTEN_FDS=1 and LISTEN_PID of this process); got ",
-        fds->size()));
+  absl::StatusOr<std::vector<InheritedListener>> listeners =
+      TakeInheritedListeners();
+  if (!listeners.ok()) return listeners.status();
+  absl::StatusOr<UniqueFd> chosen = ChooseInheritedListener(
+      *std::move(listeners), absl::GetFlag(FLAGS_listen_fd_name));
+  if (!chosen.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen_fds: ", chosen.status().message()));
   }
-  options.listen_fd = (*fds)[0].release();
+  options.listen_fd = chosen->release();
   return absl::OkStatus();
 }
 

@@ -8,9 +8,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace eddy {
 namespace {
@@ -20,11 +25,11 @@ constexpr int kFirstListenFd = 3;
 
 }  // namespace
 
-absl::StatusOr<std::vector<UniqueFd>> TakeInheritedListeners() {
+absl::StatusOr<std::vector<InheritedListener>> TakeInheritedListeners() {
   const char* pid_text = std::getenv("LISTEN_PID");
   const char* count_text = std::getenv("LISTEN_FDS");
-  std::vector<UniqueFd> fds;
-  if (pid_text == nullptr || count_text == nullptr) return fds;
+  std::vector<InheritedListener> listeners;
+  if (pid_text == nullptr || count_text == nullptr) return listeners;
   int64_t pid = 0;
   int64_t count = 0;
   if (!absl::SimpleAtoi(pid_text, &pid) ||
@@ -34,19 +39,52 @@ absl::StatusOr<std::vector<UniqueFd>> TakeInheritedListeners() {
                      " is not a socket-activation environment; unset them"));
   }
   // Variables meant for a parent that did not unset them.
-  if (pid != ::getpid()) return fds;
+  if (pid != ::getpid()) return listeners;
+  const char* names_text = std::getenv("LISTEN_FDNAMES");
+  std::vector<std::string> names;
+  if (names_text != nullptr) {
+    names = absl::StrSplit(names_text, ':');
+    if (static_cast<int64_t>(names.size()) != count) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("LISTEN_FDNAMES=", names_text, " names ", names.size(),
+                       " sockets, but LISTEN_FDS=", count));
+    }
+  }
   ::unsetenv("LISTEN_PID");
   ::unsetenv("LISTEN_FDS");
   ::unsetenv("LISTEN_FDNAMES");
-  for (int fd = kFirstListenFd; fd < kFirstListenFd + count; ++fd) {
+  for (int i = 0; i < count; ++i) {
+    const int fd = kFirstListenFd + i;
     if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("LISTEN_FDS=", count, " but fd ", fd,
                        " is not open: ", std::strerror(errno)));
     }
-    fds.emplace_back(fd);
+    listeners.push_back(
+        InheritedListener{UniqueFd(fd), names.empty() ? "" : names[i]});
   }
-  return fds;
+  return listeners;
+}
+
+absl::StatusOr<UniqueFd> ChooseInheritedListener(
+    std::vector<InheritedListener> listeners, absl::string_view name) {
+  std::vector<std::string> passed;
+  for (InheritedListener& listener : listeners) {
+    if (name.empty() ? listeners.size() == 1 : listener.name == name) {
+      return std::move(listener.fd);
+    }
+    passed.push_back(listener.name.empty() ? "(unnamed)" : listener.name);
+  }
+  if (listeners.empty()) {
+    return absl::InvalidArgumentError(
+        "no socket was passed (LISTEN_FDS and LISTEN_PID of this process)");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      name.empty() ? absl::StrCat(listeners.size(),
+                                  " sockets were passed; name the one to "
+                                  "serve on")
+                   : absl::StrCat("no passed socket is named ", name),
+      " (passed: ", absl::StrJoin(passed, ", "), ")"));
 }
 
 absl::Status NotifyServiceManager(absl::string_view state) {

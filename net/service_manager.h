@@ -1,6 +1,7 @@
 #ifndef EDDY_NET_SERVICE_MANAGER_H_
 #define EDDY_NET_SERVICE_MANAGER_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,16 +14,30 @@ namespace eddy {
 // needs, without libsystemd: socket activation (sd_listen_fds(3)) and
 // readiness notification (sd_notify(3)).
 
+// A socket passed by the service manager, with the name LISTEN_FDNAMES
+// gives it (a .socket unit's FileDescriptorName=; empty when not named).
+struct InheritedListener {
+  UniqueFd fd;
+  std::string name;
+};
+
 // The listening sockets passed by the parent (systemd, or any supervisor
 // speaking the protocol): fds 3 .. 3+LISTEN_FDS-1, when LISTEN_PID is this
-// process. The variables LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are
-// unset so that children do not take the sockets again, and the fds are
-// made close-on-exec. An empty vector when the variables are absent or name
-// another process; an error when they are malformed.
+// process, named by LISTEN_FDNAMES (colon-separated, one per fd) when it is
+// set. The variables LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are unset so
+// that children do not take the sockets again, and the fds are made
+// close-on-exec. An empty vector when the variables are absent or name
+// another process; an error when they are malformed (LISTEN_FDNAMES with
+// another count of names than of fds included).
 //
 // Threading: call from main before other threads start (it changes the
 // environment).
-absl::StatusOr<std::vector<UniqueFd>> TakeInheritedListeners();
+absl::StatusOr<std::vector<InheritedListener>> TakeInheritedListeners();
+
+// The one of `listeners` named `name`, or with an empty `name` the only one;
+// an error saying what was passed otherwise. Any thread.
+absl::StatusOr<UniqueFd> ChooseInheritedListener(
+    std::vector<InheritedListener> listeners, absl::string_view name);
 
 // Sends `state` (e.g. "READY=1", "STOPPING=1") to the service manager as one
 // datagram on the Unix socket named by NOTIFY_SOCKET (abstract if it starts

@@ -117,7 +117,7 @@ TEST(Restart, SocketActivationServesOnThePassedListener) {
   ASSERT_TRUE(local.ok());
 
   ProgramLaunch launch = Httpd({"--port=0", "--listen_fds"});
-  launch.listen_fd = listener->get();
+  launch.listen_fds = {listener->get()};
   ProgramProcess httpd(launch);
   ASSERT_EQ(httpd.port(), local->port()) << httpd.start_line();
   // The parent closes its copy; the accept queue lives on in the child.
@@ -145,10 +145,46 @@ TEST(Restart, SocketActivationRefusesAMissingOrWrongListener) {
   const int other_port = local->port() == 65535 ? 65534 : local->port() + 1;
   ProgramLaunch launch =
       Httpd({absl::StrCat("--port=", other_port), "--listen_fds"});
-  launch.listen_fd = listener->get();
+  launch.listen_fds = {listener->get()};
   ProgramProcess wrong(launch);
   EXPECT_EQ(wrong.port(), 0);
   EXPECT_EQ(wrong.WaitForExit(kTestDeadline), 1);
+}
+
+TEST(Restart, SocketActivationTakesTheListenerNamedInListenFdNames) {
+  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
+  ASSERT_TRUE(any.ok());
+  absl::StatusOr<UniqueFd> admin = Listen(*any, ListenOptions{});
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  absl::StatusOr<UniqueFd> web = Listen(*any, ListenOptions{});
+  ASSERT_TRUE(web.ok()) << web.status();
+  absl::StatusOr<SocketAddress> web_address =
+      SocketAddress::LocalOf(web->get());
+  ASSERT_TRUE(web_address.ok());
+
+  ProgramLaunch launch =
+      Httpd({"--port=0", "--listen_fds", "--listen_fd_name=web"});
+  launch.listen_fds = {admin->get(), web->get()};
+  launch.env = {{"LISTEN_FDNAMES", "admin:web"}};
+  ProgramProcess httpd(launch);
+  ASSERT_EQ(httpd.port(), web_address->port()) << httpd.start_line();
+  absl::StatusOr<HttpTestResponse> hello = GetOnce(web_address->port(), "/");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->status, 200);
+  EXPECT_EQ(httpd.Stop(), 0);
+
+  // Two sockets and no name to choose by, or a name none has: refused.
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--port=0", "--listen_fds"},
+        std::vector<std::string>{"--port=0", "--listen_fds",
+                                 "--listen_fd_name=nope"}}) {
+    ProgramLaunch refused = Httpd(flags);
+    refused.listen_fds = {admin->get(), web->get()};
+    refused.env = {{"LISTEN_FDNAMES", "admin:web"}};
+    ProgramProcess process(refused);
+    EXPECT_EQ(process.port(), 0);
+    EXPECT_EQ(process.WaitForExit(kTestDeadline), 1);
+  }
 }
 
 // A datagram socket standing in for systemd's notify socket.

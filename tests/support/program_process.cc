@@ -21,13 +21,18 @@ namespace {
 // setenv (the child has one thread).
 [[noreturn]] void ExecChild(const ProgramLaunch& launch, int stdout_fd) {
   ::dup2(stdout_fd, STDOUT_FILENO);
-  if (launch.listen_fd >= 0) {
-    if (launch.listen_fd != 3) {
-      ::dup2(launch.listen_fd, 3);
-    } else {
-      ::fcntl(3, F_SETFD, 0);  // dup2 clears close-on-exec; keep it clear
+  if (!launch.listen_fds.empty()) {
+    // Out of the way first, so that placing one cannot overwrite another
+    // still to be placed; dup2 then leaves each placed fd open across exec.
+    constexpr int kAboveTargets = 100;
+    std::vector<int> moved;
+    for (int fd : launch.listen_fds) {
+      moved.push_back(::fcntl(fd, F_DUPFD_CLOEXEC, kAboveTargets));
     }
-    ::setenv("LISTEN_FDS", "1", 1);
+    for (size_t i = 0; i < moved.size(); ++i) {
+      ::dup2(moved[i], 3 + static_cast<int>(i));
+    }
+    ::setenv("LISTEN_FDS", std::to_string(moved.size()).c_str(), 1);
     ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
   }
   for (const auto& [name, value] : launch.env) {

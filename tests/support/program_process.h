@@ -18,11 +18,11 @@ struct ProgramLaunch {
   std::vector<std::string> args;  // after argv[0]
   // Set in the child only, before exec.
   std::vector<std::pair<std::string, std::string>> env;
-  // A listening socket passed as fd 3 under the systemd socket-activation
-  // protocol: the child gets LISTEN_FDS=1 and LISTEN_PID=<its own pid>,
-  // which only the child can know, hence set between fork and exec. -1:
-  // none.
-  int listen_fd = -1;
+  // Listening sockets passed as fds 3, 4, ... under the systemd
+  // socket-activation protocol: the child gets LISTEN_FDS=<count> and
+  // LISTEN_PID=<its own pid>, which only the child can know, hence set
+  // between fork and exec (names, if wanted, go in `env` as LISTEN_FDNAMES).
+  std::vector<int> listen_fds;
   // Whether the program prints a start line that the constructor waits for
   // (eddy's programs); false for other tools (e.g. haproxy).
   bool has_start_line = true;
