@@ -18,63 +18,36 @@
 namespace eddy {
 namespace {
 
-// One connect in progress, on the worker's loop. Owns itself: it is freed
-// after the iteration in which it succeeded or gave up. The worker knows it
-// as a PendingConnection while it runs, to cancel it on shutdown.
-class PendingConnect final : public IoHandler, public PendingConnection {
+// One connect to an address, on the worker's loop (ConnectAttempts: the
+// retries, the shutdown tracking and the hand-over).
+class PendingConnect final : public IoHandler, public ConnectAttempts {
  public:
   PendingConnect(
       Worker& worker, const SocketAddress& address, ConnectOptions options,
       absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
       absl::AnyInvocable<void(absl::Status)> on_failure,
       absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed)
-      : worker_(worker),
-        loop_(worker.loop()),
-        address_(address),
-        options_(options),
-        make_handler_(std::move(make_handler)),
-        on_failure_(std::move(on_failure)),
-        on_attempt_failed_(std::move(on_attempt_failed)),
-        backoff_(options.initial_backoff) {}
-
-  void Start() {
-    if (worker_.shutting_down()) {
-      on_failure_(Cancelled());
-      Finish();
-      return;
-    }
-    WorkerAccess::AddPending(worker_, this);
-    tracked_ = true;
-    Attempt();
-  }
+      : ConnectAttempts(worker, options, std::move(make_handler),
+                        std::move(on_failure), std::move(on_attempt_failed)),
+        address_(address) {}
 
   void HandleIo(uint32_t events) override {
     if (!watching_ || (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
     const int error = TakeSocketError(fd_.get());
     if (error == 0) {
-      Connected(/*registered=*/true);
+      StopWatching();
+      Connected(std::move(fd_), /*registered=*/true, {});
     } else if (error != EINPROGRESS) {
-      Failed(ConnectError(error));
+      AttemptFailed(ConnectError(error));
     }
   }
 
-  void CancelForShutdown() override {
-    tracked_ = false;  // the worker forgot it already
-    StopAttempt();
-    if (retry_.valid()) loop_.Cancel(retry_);
-    retry_ = {};
-    on_failure_(Cancelled());
-    Finish();
-  }
-
  private:
-  void Attempt() {
-    retry_ = {};
-    ++attempts_;
+  void BeginAttempt() override {
     fd_.reset(::socket(address_.family(),
                        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd_) {
-      Failed(absl::ResourceExhaustedError(
+      AttemptFailed(absl::ResourceExhaustedError(
           absl::StrCat("socket() failed: ", std::strerror(errno))));
       return;
     }
@@ -82,11 +55,11 @@ class PendingConnect final : public IoHandler, public PendingConnection {
       (void)SetNoDelay(fd_.get(), true);
     }
     if (::connect(fd_.get(), address_.sockaddr_ptr(), address_.length()) == 0) {
-      Connected(/*registered=*/false);
+      Connected(std::move(fd_), /*registered=*/false, {});
       return;
     }
     if (errno != EINPROGRESS) {
-      Failed(ConnectError(errno));
+      AttemptFailed(ConnectError(errno));
       return;
     }
     // Registered for everything a connection waits for, so that the
@@ -94,26 +67,29 @@ class PendingConnect final : public IoHandler, public PendingConnection {
     if (absl::Status s =
             loop_.Watch(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
         !s.ok()) {
-      Failed(s);
+      AttemptFailed(s);
       return;
     }
     watching_ = true;
     timeout_ = loop_.RunAfter(options_.timeout, [this] {
       timeout_ = {};
-      Failed(absl::DeadlineExceededError(
+      AttemptFailed(absl::DeadlineExceededError(
           absl::StrCat("connect to ", address_.ToString(), " timed out")));
     });
   }
 
+  // Closing the socket drops its epoll registration (it is never dup'ed),
+  // so no Unwatch is needed.
+  void AbandonAttempt() override {
+    StopWatching();
+    fd_.reset();
+  }
+
+  std::string Target() const override { return address_.ToString(); }
+
   absl::Status ConnectError(int error) const {
     return absl::UnavailableError(absl::StrCat(
         "connect to ", address_.ToString(), " failed: ", std::strerror(error)));
-  }
-
-  absl::Status Cancelled() const {
-    return absl::CancelledError(
-        absl::StrCat("connect to ", address_.ToString(),
-                     " cancelled: the worker is shutting down"));
   }
 
   // Ends the current attempt's timer; its socket stays in fd_.
@@ -123,65 +99,10 @@ class PendingConnect final : public IoHandler, public PendingConnection {
     timeout_ = {};
   }
 
-  // Abandons the current attempt. Closing the socket drops its epoll
-  // registration (it is never dup'ed), so no Unwatch is needed.
-  void StopAttempt() {
-    StopWatching();
-    fd_.reset();
-  }
-
-  void Forget() {
-    if (tracked_) WorkerAccess::RemovePending(worker_, this);
-    tracked_ = false;
-  }
-
-  void Connected(bool registered) {
-    StopWatching();
-    if (absl::Status sent =
-            SendConnectProxyHeader(fd_.get(), options_, address_.ToString());
-        !sent.ok()) {
-      Failed(std::move(sent));
-      return;
-    }
-    Forget();
-    AdoptConnected(worker_, std::move(fd_), registered, options_, {},
-                   make_handler_(), std::move(on_failure_));
-    Finish();
-  }
-
-  void Failed(absl::Status status) {
-    StopAttempt();
-    const bool attempts_left =
-        options_.max_attempts == 0 || attempts_ < options_.max_attempts;
-    if (attempts_left && (!on_attempt_failed_ || on_attempt_failed_(status))) {
-      const absl::Duration wait = backoff_;
-      backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-      retry_ = loop_.RunAfter(wait, [this] { Attempt(); });
-      return;
-    }
-    Forget();
-    on_failure_(std::move(status));
-    Finish();
-  }
-
-  void Finish() {
-    loop_.RunAfterIteration([this] { delete this; });
-  }
-
-  Worker& worker_;
-  EventLoop& loop_;
   const SocketAddress address_;
-  const ConnectOptions options_;
-  absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler_;
-  absl::AnyInvocable<void(absl::Status)> on_failure_;
-  absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed_;
   UniqueFd fd_;
   TimerId timeout_;
-  TimerId retry_;
-  absl::Duration backoff_;
-  int attempts_ = 0;
   bool watching_ = false;
-  bool tracked_ = false;
 };
 
 }  // namespace

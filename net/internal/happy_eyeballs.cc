@@ -47,44 +47,19 @@ namespace {
 // connect wins, the others are closed). ConnectOptions::timeout bounds one
 // attempt, resolution included. Owns itself like the numeric connect in
 // net/connector.cc; the worker knows it as a PendingConnection.
-class HostConnect final : public PendingConnection {
+class HostConnect final : public ConnectAttempts {
  public:
   HostConnect(Worker& worker, std::string host, uint16_t port,
               ConnectOptions options,
               absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler,
               absl::AnyInvocable<void(absl::Status)> on_failure,
               absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed)
-      : worker_(worker),
-        loop_(worker.loop()),
+      : ConnectAttempts(worker, options, std::move(make_handler),
+                        std::move(on_failure), std::move(on_attempt_failed)),
         host_(std::move(host)),
         port_(port),
-        options_(options),
         resolver_(options.resolver != nullptr ? *options.resolver
-                                              : Resolver::Default()),
-        make_handler_(std::move(make_handler)),
-        on_failure_(std::move(on_failure)),
-        on_attempt_failed_(std::move(on_attempt_failed)),
-        backoff_(options.initial_backoff) {}
-
-  void Start() {
-    if (worker_.shutting_down()) {
-      on_failure_(Cancelled());
-      Finish();
-      return;
-    }
-    WorkerAccess::AddPending(worker_, this);
-    tracked_ = true;
-    BeginAttempt();
-  }
-
-  void CancelForShutdown() override {
-    tracked_ = false;  // the worker forgot it already
-    StopAttempt();
-    if (retry_.valid()) loop_.Cancel(retry_);
-    retry_ = {};
-    on_failure_(Cancelled());
-    Finish();
-  }
+                                              : Resolver::Default()) {}
 
  private:
   // One socket of the race.
@@ -98,22 +73,15 @@ class HostConnect final : public PendingConnection {
     }
   };
 
-  std::string Target() const {
+  std::string Target() const override {
     return host_.find(':') == std::string::npos
                ? absl::StrCat(host_, ":", port_)
                : absl::StrCat("[", host_, "]:", port_);
   }
 
-  absl::Status Cancelled() const {
-    return absl::CancelledError(absl::StrCat(
-        "connect to ", Target(), " cancelled: the worker is shutting down"));
-  }
-
   // Runs from Start or the retry timer: never in an iteration whose events
   // may still name the racers of the last attempt, so they may go now.
-  void BeginAttempt() {
-    retry_ = {};
-    ++attempts_;
+  void BeginAttempt() override {
     racers_.clear();
     addresses_.clear();
     next_ = 0;
@@ -188,7 +156,7 @@ class HostConnect final : public PendingConnection {
       }
       return;
     }
-    if (racing_ == 0) AttemptFailed(last_error_);
+    if (racing_ == 0) NoneConnected();
   }
 
   void RacerReady(Racer& racer) {
@@ -218,7 +186,7 @@ class HostConnect final : public PendingConnection {
     resolve_deadline_ = {};
   }
 
-  void StopAttempt() {
+  void AbandonAttempt() override {
     resolving_.Cancel();
     resolving_ = {};
     CancelResolveDeadline();
@@ -232,57 +200,23 @@ class HostConnect final : public PendingConnection {
 
   void Won(Racer& winner, bool registered) {
     UniqueFd fd = std::move(winner.fd);
-    StopAttempt();
-    if (absl::Status sent =
-            SendConnectProxyHeader(fd.get(), options_, Target());
-        !sent.ok()) {
-      AttemptFailed(std::move(sent));
-      return;
-    }
-    Forget();
+    AbandonAttempt();
     // TLS verifies the host the addresses came from.
-    AdoptConnected(worker_, std::move(fd), registered, options_, host_,
-                   make_handler_(), std::move(on_failure_));
-    Finish();
+    Connected(std::move(fd), registered, host_);
   }
 
-  void AttemptFailed(absl::Status status) {
-    StopAttempt();
-    if (status.ok()) {
-      status = absl::UnavailableError(
-          absl::StrCat("connect to ", Target(), ": no address to try"));
-    }
-    const bool attempts_left =
-        options_.max_attempts == 0 || attempts_ < options_.max_attempts;
-    if (attempts_left && (!on_attempt_failed_ || on_attempt_failed_(status))) {
-      const absl::Duration wait = backoff_;
-      backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-      retry_ = loop_.RunAfter(wait, [this] { BeginAttempt(); });
-      return;
-    }
-    Forget();
-    on_failure_(std::move(status));
-    Finish();
+  // Every racer failed (or there was none): the attempt fails with the last
+  // racer's error.
+  void NoneConnected() {
+    AttemptFailed(last_error_.ok()
+                      ? absl::UnavailableError(absl::StrCat(
+                            "connect to ", Target(), ": no address to try"))
+                      : last_error_);
   }
 
-  void Forget() {
-    if (tracked_) WorkerAccess::RemovePending(worker_, this);
-    tracked_ = false;
-  }
-
-  void Finish() {
-    loop_.RunAfterIteration([this] { delete this; });
-  }
-
-  Worker& worker_;
-  EventLoop& loop_;
   const std::string host_;
   const uint16_t port_;
-  const ConnectOptions options_;
   Resolver& resolver_;
-  absl::AnyInvocable<std::unique_ptr<Handler>()> make_handler_;
-  absl::AnyInvocable<void(absl::Status)> on_failure_;
-  absl::AnyInvocable<bool(const absl::Status&)> on_attempt_failed_;
   Resolver::Handle resolving_;
   std::vector<SocketAddress> addresses_;
   std::vector<std::unique_ptr<Racer>> racers_;
@@ -292,10 +226,6 @@ class HostConnect final : public PendingConnection {
   TimerId deadline_;
   TimerId resolve_deadline_;
   TimerId stagger_;
-  TimerId retry_;
-  absl::Duration backoff_;
-  int attempts_ = 0;
-  bool tracked_ = false;
 };
 
 }  // namespace
