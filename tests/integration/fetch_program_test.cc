@@ -2,7 +2,6 @@
 // run as shipped.
 #include <unistd.h>
 
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/support/certificates_fixture.h"
-#include "tests/support/child_process.h"
+#include "tests/support/program_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_certificates.h"
 
@@ -21,46 +20,28 @@ namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::Output;
+using ::eddy::testing::ProgramLaunch;
+using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
 
 // eddy-httpd on a free loopback port, given `flags` too; stopped with
 // SIGTERM.
 class Httpd {
  public:
-  explicit Httpd(std::vector<std::string> flags = {}) {
-    flags.insert(flags.begin(), {EDDY_HTTPD_PATH, "--port=0",
-                                 "--bind=127.0.0.1", "--workers=1"});
-    std::vector<char*> argv;
-    for (std::string& flag : flags) argv.push_back(flag.data());
-    argv.push_back(nullptr);
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      ::execv(EDDY_HTTPD_PATH, argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = ::fdopen(out[0], "r");
-    char line[512];
-    if (stdout_ != nullptr &&
-        std::fgets(line, sizeof(line), stdout_) != nullptr) {
-      port_ = eddy::testing::PortInStartLine(line);
-    }
-  }
-  ~Httpd() {
-    eddy::testing::TerminateAndWait(pid_, absl::Seconds(60));
-    if (stdout_ != nullptr) std::fclose(stdout_);
-  }
-  int port() const { return port_; }
+  explicit Httpd(std::vector<std::string> flags = {})
+      : process_(Launch(std::move(flags))) {}
+  int port() const { return process_.port(); }
 
  private:
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
-  int port_ = 0;
+  static ProgramLaunch Launch(std::vector<std::string> flags) {
+    ProgramLaunch launch;
+    launch.path = EDDY_HTTPD_PATH;
+    launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=1"};
+    for (std::string& flag : flags) launch.args.push_back(std::move(flag));
+    return launch;
+  }
+
+  ProgramProcess process_;
 };
 
 CommandResult Fetch(const std::string& arguments, Output output) {

@@ -4,7 +4,6 @@
 // workers), Python's ssl module, a SIGHUP reload, and redis-cli --tls
 // against eddy-redis. Each test skips when its tool is missing.
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,7 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/support/certificates_fixture.h"
-#include "tests/support/child_process.h"
+#include "tests/support/program_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_certificates.h"
 #include "tests/support/test_client.h"
@@ -35,62 +34,35 @@ using ::eddy::testing::RunCommand;
 class TlsServerProcess {
  public:
   TlsServerProcess(const char* path, const std::string& cert,
-                   const std::string& key,
-                   std::vector<std::string> flags = {}) {
-    flags.insert(flags.begin(),
-                 {path, "--port=0", "--bind=127.0.0.1", "--workers=2",
-                  "--tls_cert=" + cert, "--tls_key=" + key});
-    std::vector<char*> argv;
-    for (std::string& flag : flags) argv.push_back(flag.data());
-    argv.push_back(nullptr);
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      ::execv(path, argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = ::fdopen(out[0], "r");
-    start_line_ = ReadLine();
-    port_ = eddy::testing::PortInStartLine(start_line_);
-  }
-  ~TlsServerProcess() {
-    Stop();
-    if (stdout_ != nullptr) std::fclose(stdout_);
-  }
+                   const std::string& key, std::vector<std::string> flags = {})
+      : process_(Launch(path, cert, key, std::move(flags))) {}
 
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    const int status = eddy::testing::TerminateAndWait(pid_, absl::Seconds(60));
-    pid_ = -1;
-    return status;
-  }
-  // The next line the server prints ("" at EOF). Blocks until one comes:
+  int Stop() { return process_.exited() ? -1 : process_.Stop(); }
+  // The next line the server prints ("" at EOF or after a generous wait):
   // use after something that makes it print (SIGHUP).
-  std::string ReadLine() {
-    char line[512];
-    if (stdout_ == nullptr ||
-        std::fgets(line, sizeof(line), stdout_) == nullptr)
-      return "";
-    return line;
-  }
-  void Reload() { ::kill(pid_, SIGHUP); }
+  std::string ReadLine() { return process_.ReadLine(absl::Seconds(60)); }
+  void Reload() { ::kill(process_.pid(), SIGHUP); }
 
-  int port() const { return port_; }
-  const std::string& start_line() const { return start_line_; }
+  int port() const { return process_.port(); }
+  const std::string& start_line() const { return process_.start_line(); }
   std::string url(const std::string& path) const {
-    return absl::StrCat("https://localhost:", port_, path);
+    return absl::StrCat("https://localhost:", port(), path);
   }
 
  private:
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
-  std::string start_line_;
-  int port_ = 0;
+  static eddy::testing::ProgramLaunch Launch(const char* path,
+                                             const std::string& cert,
+                                             const std::string& key,
+                                             std::vector<std::string> flags) {
+    eddy::testing::ProgramLaunch launch;
+    launch.path = path;
+    launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=2",
+                   "--tls_cert=" + cert, "--tls_key=" + key};
+    for (std::string& flag : flags) launch.args.push_back(std::move(flag));
+    return launch;
+  }
+
+  eddy::testing::ProgramProcess process_;
 };
 
 class TlsToolsTest : public eddy::testing::WithTestCertificates {

@@ -50,7 +50,7 @@ namespace {
 
 // One line from `file` (whose fd is `fd`), waiting at most until
 // `deadline`; empty at EOF or the deadline.
-std::string ReadLine(FILE* file, absl::Time deadline) {
+std::string ReadLineBefore(FILE* file, absl::Time deadline) {
   std::string line;
   while (line.empty() || line.back() != '\n') {
     pollfd readable{::fileno(file), POLLIN, 0};
@@ -79,7 +79,7 @@ ProgramProcess::ProgramProcess(const ProgramLaunch& launch) {
   if (stdout_ == nullptr || !launch.has_start_line) return;
   // Unbuffered: poll() must see what fgetc has not taken yet.
   std::setvbuf(stdout_, nullptr, _IONBF, 0);
-  start_line_ = ReadLine(stdout_, absl::Now() + kTestDeadline);
+  start_line_ = ReadLineBefore(stdout_, absl::Now() + kTestDeadline);
   port_ = PortInStartLine(start_line_);
 }
 
@@ -105,6 +105,11 @@ int ProgramProcess::Stop() {
   const int status = TerminateAndWait(pid_, kTestDeadline);
   pid_ = -1;
   return status;
+}
+
+std::string ProgramProcess::ReadLine(absl::Duration timeout) {
+  if (stdout_ == nullptr) return "";
+  return ReadLineBefore(stdout_, absl::Now() + timeout);
 }
 
 }  // namespace eddy::testing

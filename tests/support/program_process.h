@@ -49,6 +49,10 @@ class ProgramProcess {
   int WaitForExit(absl::Duration timeout);
   // SIGTERM, then the exit status (-1 if it had to be killed).
   int Stop();
+  // The next line the program prints after its start line, waiting at most
+  // `timeout`; empty at EOF or the deadline. Use after something that
+  // makes it print (e.g. SIGHUP).
+  std::string ReadLine(absl::Duration timeout);
   bool exited() const { return pid_ < 0; }
 
  private:
