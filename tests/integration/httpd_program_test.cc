@@ -223,27 +223,11 @@ TEST_F(HttpdProgramTest, PythonHttpClientKeepAliveAndHttp10) {
 }
 
 TEST_F(HttpdProgramTest, HeadlessChromiumLoadsThePageWithItsAssets) {
-  std::string browser;
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    if (HaveTool(name)) {
-      browser = name;
-      break;
-    }
-  }
+  const std::string browser = eddy::testing::FindChromium();
   if (browser.empty())
     GTEST_SKIP() << "no Chromium installed (apt-get install chromium)";
-  const std::string profile =
-      absl::StrCat(::testing::TempDir(), "/eddy-chromium-", ::getpid());
-  CommandResult dom = RunCommand(
-      absl::StrCat(browser,
-                   " --headless --no-sandbox --disable-gpu --disable-quic "
-                   "--no-first-run "
-                   "--disable-background-networking --disable-component-update "
-                   "--disable-sync "
-                   "--user-data-dir=",
-                   profile, " --dump-dom ", httpd_->url("/static/index.html")),
-      absl::Seconds(180));
-  std::filesystem::remove_all(profile);
+  CommandResult dom = eddy::testing::DumpDomWithChromium(
+      browser, httpd_->url("/static/index.html"));
   EXPECT_TRUE(absl::StrContains(dom.output, "eddy is serving this page"))
       << dom.output;
   // The browser fetched the stylesheet and the image too (access log).
@@ -366,28 +350,13 @@ TEST_F(HttpdProgramTest, PythonWebSocketClientEchoes) {
 }
 
 TEST_F(HttpdProgramTest, HeadlessChromiumEchoesOverWebSocket) {
-  std::string browser;
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    if (HaveTool(name)) {
-      browser = name;
-      break;
-    }
-  }
+  const std::string browser = eddy::testing::FindChromium();
   if (browser.empty())
     GTEST_SKIP() << "no Chromium installed (apt-get install chromium)";
-  const std::string profile =
-      absl::StrCat(::testing::TempDir(), "/eddy-chromium-ws-", ::getpid());
   // The demo page opens /ws on load, sends a greeting and shows the echo;
   // the virtual time budget lets the page run before the DOM is dumped.
-  CommandResult dom = RunCommand(
-      absl::StrCat(browser,
-                   " --headless --no-sandbox --disable-gpu --disable-quic "
-                   "--no-first-run --disable-background-networking "
-                   "--disable-component-update --disable-sync "
-                   "--virtual-time-budget=10000 --user-data-dir=",
-                   profile, " --dump-dom ", httpd_->url("/static/index.html")),
-      absl::Seconds(180));
-  std::filesystem::remove_all(profile);
+  CommandResult dom = eddy::testing::DumpDomWithChromium(
+      browser, httpd_->url("/static/index.html"), "", absl::Seconds(10));
   EXPECT_TRUE(
       absl::StrContains(dom.output, "WebSocket echo: hello from the page"))
       << dom.output;

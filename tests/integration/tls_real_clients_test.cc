@@ -72,13 +72,7 @@ TEST_F(TlsRealClientsTest, WrkOverHttpsHasNoSocketErrors) {
 }
 
 TEST_F(TlsRealClientsTest, HeadlessChromiumLoadsTheDemoPageOverHttps) {
-  std::string browser;
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    if (HaveTool(name)) {
-      browser = name;
-      break;
-    }
-  }
+  const std::string browser = eddy::testing::FindChromium();
   if (browser.empty())
     GTEST_SKIP() << "no Chromium installed (apt-get install chromium)";
   // Chromium trusts a certificate whose public key's SHA-256 is on this
@@ -91,18 +85,9 @@ TEST_F(TlsRealClientsTest, HeadlessChromiumLoadsTheDemoPageOverHttps) {
   ASSERT_EQ(spki.exit_code, 0) << spki.output;
   const std::string pin(absl::StripAsciiWhitespace(spki.output));
   ASSERT_EQ(pin.size(), 44u) << pin;
-  const std::string profile =
-      absl::StrCat(::testing::TempDir(), "/eddy-chromium-tls-", ::getpid());
-  CommandResult dom = RunCommand(
-      absl::StrCat(browser,
-                   " --headless --no-sandbox --disable-gpu --disable-quic "
-                   "--no-first-run "
-                   "--disable-background-networking --disable-component-update "
-                   "--disable-sync --ignore-certificate-errors-spki-list=",
-                   pin, " --user-data-dir=", profile, " --dump-dom ",
-                   Url("/static/index.html")),
-      absl::Seconds(180));
-  std::filesystem::remove_all(profile);
+  CommandResult dom = eddy::testing::DumpDomWithChromium(
+      browser, Url("/static/index.html"),
+      "--ignore-certificate-errors-spki-list=" + pin);
   EXPECT_TRUE(absl::StrContains(dom.output, "eddy is serving this page"))
       << dom.output;
 }
