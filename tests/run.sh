@@ -42,7 +42,7 @@ suite asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_SANITIZE=address \
   -DEDDY_BUILD_BENCH=OFF
 # TSan's shadow memory needs a predictable address layout on kernels with
 # high mmap randomisation; setarch -R turns randomisation off for the run.
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   suite tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_SANITIZE=thread \
   -DEDDY_BUILD_BENCH=OFF
 
