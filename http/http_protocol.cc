@@ -293,16 +293,18 @@ Responder HttpConnectionHandler::MakeResponder(Connection& conn) {
     async_target_ = std::make_shared<HttpConnectionHandler*>(this);
   }
   return Responder(
-      conn.ref(), [target = async_target_, sequence = ++async_sequence_](
-                      Connection& conn, Response response,
-                      std::shared_ptr<StreamChannel> stream) {
+      conn.ref(),
+      [target = async_target_, sequence = ++async_sequence_](
+          Connection& conn, Response response,
+          std::shared_ptr<StreamChannel> stream) {
         if (*target != nullptr) {
           (*target)->CompleteAsync(conn, sequence, std::move(response),
                                    std::move(stream));
         } else if (stream != nullptr) {
           stream->MarkClosed(/*client_gone=*/true);
         }
-      });
+      },
+      conn.options().high_water_mark);
 }
 
 void HttpConnectionHandler::CompleteAsync(
@@ -441,7 +443,7 @@ void HttpConnectionHandler::StartStream(Connection& conn, Response& head,
   stream_status_ = status;
   streamed_bytes_ = 0;
   stream_ = std::move(stream);
-  stream_->Attach(this, conn.options().high_water_mark);
+  stream_->Attach(this);
 }
 
 void HttpConnectionHandler::WritePiece(Connection& conn, std::string piece) {

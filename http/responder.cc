@@ -10,6 +10,7 @@ namespace eddy::http {
 Responder::Responder(Responder&& other) noexcept
     : connection_(other.connection_),
       deliver_(std::move(other.deliver_)),
+      high_water_mark_(other.high_water_mark_),
       sent_(std::exchange(other.sent_, true)) {}
 
 Responder::~Responder() {
@@ -32,7 +33,7 @@ bool Responder::Send(Response response) {
 }
 
 ResponseStream Responder::Stream(Response head) {
-  auto channel = std::make_shared<StreamChannel>(connection_);
+  auto channel = std::make_shared<StreamChannel>(connection_, high_water_mark_);
   if (sent_) {
     channel->MarkClosed(/*client_gone=*/false);
     return ResponseStream(std::move(channel));

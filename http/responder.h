@@ -1,6 +1,7 @@
 #ifndef EDDY_HTTP_RESPONDER_H_
 #define EDDY_HTTP_RESPONDER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -31,9 +32,13 @@ class Responder {
   using Delivery = absl::AnyInvocable<void(Connection&, Response,
                                            std::shared_ptr<StreamChannel>) &&>;
 
-  // Made by the HTTP protocol for an asynchronous route.
-  Responder(ConnectionRef connection, Delivery deliver)
-      : connection_(connection), deliver_(std::move(deliver)) {}
+  // Made by the HTTP protocol for an asynchronous route, on the connection's
+  // loop thread; `high_water_mark` is the connection's (a stream's producer
+  // is held against it).
+  Responder(ConnectionRef connection, Delivery deliver, size_t high_water_mark)
+      : connection_(connection),
+        deliver_(std::move(deliver)),
+        high_water_mark_(high_water_mark) {}
   Responder(Responder&& other) noexcept;
   Responder& operator=(Responder&&) = delete;
   Responder(const Responder&) = delete;
@@ -55,6 +60,7 @@ class Responder {
  private:
   ConnectionRef connection_;
   Delivery deliver_;
+  size_t high_water_mark_;
   bool sent_ = false;
 };
 

@@ -23,11 +23,6 @@ void StreamChannel::SetOnClientGone(absl::AnyInvocable<void() &&> callback) {
   std::move(callback)();
 }
 
-void StreamChannel::Attach(StreamTarget* target, size_t high_water_mark) {
-  target_ = target;
-  in_flight_limit_.store(high_water_mark / 2, std::memory_order_relaxed);
-}
-
 void StreamChannel::NotifyIfWritable() {
   absl::AnyInvocable<void() &&> callback;
   {

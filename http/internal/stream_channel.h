@@ -32,15 +32,18 @@ class StreamTarget {
 // backpressure without asking the loop.
 class StreamChannel {
  public:
-  explicit StreamChannel(ConnectionRef connection) : connection_(connection) {}
+  // `high_water_mark`: the connection's, known when the stream is made, so
+  // that a producer that starts before the head reaches the loop is held as
+  // closely as one that starts after.
+  StreamChannel(ConnectionRef connection, size_t high_water_mark)
+      : connection_(connection), in_flight_limit_(high_water_mark / 2) {}
 
   const ConnectionRef& connection() const { return connection_; }
 
   // Any thread.
   bool full() const {
     return over_high_water_.load(std::memory_order_acquire) ||
-           in_flight_.load(std::memory_order_acquire) >
-               in_flight_limit_.load(std::memory_order_relaxed);
+           in_flight_.load(std::memory_order_acquire) > in_flight_limit_;
   }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   void AddInFlight(size_t bytes) {
@@ -53,7 +56,7 @@ class StreamChannel {
   // Loop thread: the handler writing the stream (null: not attached yet,
   // or the stream ended).
   StreamTarget* target() const { return target_; }
-  void Attach(StreamTarget* target, size_t high_water_mark);
+  void Attach(StreamTarget* target) { target_ = target; }
   void Delivered(size_t bytes) {
     in_flight_.fetch_sub(bytes, std::memory_order_acq_rel);
   }
@@ -74,7 +77,7 @@ class StreamChannel {
   std::atomic<size_t> in_flight_{0};
   // Bytes posted but not yet in the output that make the stream full: half
   // the high-water mark, so the output stays within 1.5 times the mark.
-  std::atomic<size_t> in_flight_limit_{ConnectionOptions{}.high_water_mark / 2};
+  const size_t in_flight_limit_;
   std::mutex mutex_;
   absl::AnyInvocable<void() &&> on_writable_;     // guarded by mutex_
   absl::AnyInvocable<void() &&> on_client_gone_;  // guarded by mutex_

@@ -127,6 +127,18 @@ class HttpStreamTest : public ::testing::Test {
       stream.Write("the start, and then nothing");
       // Destroyed without Finish.
     });
+    router->HandleAsync("GET", "/eager", [this](const Request&, Responder r) {
+      // Writes on the loop thread before the head's task can run there:
+      // the stream is held by this connection's mark from the first byte.
+      ResponseStream stream = r.Stream(Response());
+      size_t accepted = 0;
+      while (!stream.is_full() && accepted < kBigTotal) {
+        stream.Write(std::string(kBigPiece, 'e'));
+        accepted += kBigPiece;
+      }
+      accepted_before_full_ = accepted;
+      stream.Finish();
+    });
     router->Handle("GET", "/hello", [](const Request&, Response& response) {
       response.set_body("hello\n");
     });
@@ -218,6 +230,7 @@ class HttpStreamTest : public ::testing::Test {
   std::atomic<size_t> received_{0};
   std::atomic<size_t> max_ahead_{0};
   std::atomic<size_t> peak_output_{0};
+  std::atomic<size_t> accepted_before_full_{0};
   std::atomic<bool> producer_saw_close_{false};
   testing::Notification client_gone_;
   // Last, so destroyed first: its loops stop before what their tasks use.
@@ -351,6 +364,25 @@ TEST_F(HttpStreamTest, SlowReaderHoldsTheProducerNearTheHighWaterMark) {
   // Beyond that only the kernel's socket buffers hold what the client has
   // not read yet: far less than the 64 MiB an unheld producer gets ahead.
   EXPECT_LT(max_ahead_.load(), size_t{24} << 20);
+}
+
+TEST_F(HttpStreamTest, AProducerAheadOfTheHeadIsHeldByTheConnectionsMark) {
+  auto client = TestClient::Connect(server_->port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client
+                  ->SendAll("GET /eager HTTP/1.1\r\nHost: t\r\n"
+                            "Connection: close\r\n\r\n")
+                  .ok());
+  auto raw = client->ReceiveUntilClose(kDeadline);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  auto [head, body] = SplitHead(*raw);
+  Decoded decoded;
+  ASSERT_TRUE(DecodeChunked(body, decoded)) << head;
+  EXPECT_EQ(decoded.body.size(), accepted_before_full_.load());
+  // Half this connection's mark may wait in flight, plus the piece that
+  // crossed it; not half of the default (4 MiB) mark.
+  EXPECT_GT(accepted_before_full_.load(), 0u);
+  EXPECT_LE(accepted_before_full_.load(), kHighWater / 2 + kBigPiece);
 }
 
 TEST_F(HttpStreamTest, ProducerLearnsThatTheClientLeft) {
