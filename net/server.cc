@@ -238,6 +238,10 @@ absl::Status Server::Start() {
         std::make_unique<ServerMetrics>(*this, *acceptor_, *options_.metrics);
   }
   if (old_server != nullptr) {
+    // Under a service manager this process becomes the service's main one
+    // before the old one is told to go, so that the old one's exit does not
+    // end the service (systemd takes MAINPID= with NotifyAccess=all).
+    NotifyOrLog(absl::StrCat("MAINPID=", ::getpid()));
     if (absl::Status s = old_server->SendReady(); !s.ok()) {
       Log(LogSeverity::kWarning, "handoff.ready", s.message());
     }
@@ -268,7 +272,10 @@ absl::StatusOr<UniqueFd> Server::PrepareHandoff(
 
 void Server::StartHandoffServer(UniqueFd handoff_listener) {
   handoff_ = std::make_unique<HandoffServer>(
-      std::move(handoff_listener), acceptor_->listen_fd(), [this] { Drain(); });
+      std::move(handoff_listener), acceptor_->listen_fd(),
+      // The new process is the service's main process now: "STOPPING=1"
+      // from this one would stop the service it continues.
+      [this] { BeginDrain(/*tell_service_manager=*/false); });
   if (absl::Status s = handoff_->Start(); !s.ok()) {
     Log(LogSeverity::kWarning, "handoff.start", s.message());
     handoff_.reset();
@@ -306,7 +313,9 @@ absl::StatusOr<UniqueFd> Server::ListenOrInherit() {
   return listen_fd;
 }
 
-void Server::Drain() {
+void Server::Drain() { BeginDrain(/*tell_service_manager=*/true); }
+
+void Server::BeginDrain(bool tell_service_manager) {
   const bool entered = group_.Drain();
   {
     std::lock_guard lock(drain_mutex_);
@@ -314,7 +323,7 @@ void Server::Drain() {
   }
   drain_requested_.notify_all();
   if (!entered) return;
-  NotifyOrLog("STOPPING=1");
+  if (tell_service_manager) NotifyOrLog("STOPPING=1");
   // Without a delay the drain is only the first step of the stop that
   // follows at once, and "server.stop" says it.
   if (options_.drain_delay > absl::ZeroDuration() &&

@@ -127,7 +127,10 @@ struct ServerOptions : WorkerGroupOptions {
 // Lifecycle (ServerState): starting, ready once Start succeeded, draining
 // after Drain(), stopping once Stop() began. When NOTIFY_SOCKET is set
 // (systemd's Type=notify), Start sends "READY=1" and Drain (or a Stop
-// without one) "STOPPING=1" to the service manager.
+// without one) "STOPPING=1" to the service manager. After a hand-off
+// (ServerOptions::handoff_socket) the new server sends "MAINPID=<its pid>"
+// before it tells the old one to drain, then "READY=1", and the old one
+// drains without "STOPPING=1": the service goes on in the new process.
 //
 // Threading: Start, WaitForDrainEnd and Stop are called from the owning
 // thread (never from a worker or a handler). state() and Drain() from any
@@ -208,6 +211,7 @@ class Server {
   // (into inherited_listener_) and the hand-off socket, or makes one.
   absl::StatusOr<UniqueFd> PrepareHandoff(std::unique_ptr<HandoffClient>* old);
   void StartHandoffServer(UniqueFd handoff_listener);
+  void BeginDrain(bool tell_service_manager);
 
   const ServerOptions options_;
   const std::unique_ptr<ProtocolFactory> factory_;

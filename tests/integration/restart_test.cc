@@ -213,6 +213,11 @@ class NotifySocket {
     const ssize_t n = ::recv(fd_.get(), buffer, sizeof(buffer), 0);
     return n > 0 ? std::string(buffer, n) : "";
   }
+  // Whether a datagram is waiting now (without waiting for one).
+  bool HasPending() {
+    pollfd readable{fd_.get(), POLLIN, 0};
+    return ::poll(&readable, 1, 0) > 0;
+  }
 
  private:
   std::string name_;
@@ -341,6 +346,37 @@ TEST_F(HandoffTest, NewProcessTakesOverUnderLoadAndNoRequestFails) {
   EXPECT_EQ(new_server.Stop(), 0);
   EXPECT_GT(LinesIn(old_log), 0u);
   EXPECT_GT(LinesIn(new_log), 0u);
+  std::filesystem::remove(old_log);
+  std::filesystem::remove(new_log);
+}
+
+TEST_F(HandoffTest, TheServiceManagerFollowsTheNewProcess) {
+  NotifySocket notify;
+  ASSERT_TRUE(notify.bound()) << std::strerror(errno);
+  const std::string old_log = TempPath("old.log");
+  const std::string new_log = TempPath("new.log");
+  ProgramLaunch first = Generation(old_log);
+  first.env = {{"NOTIFY_SOCKET", notify.name()}};
+  ProgramProcess old_server(first);
+  ASSERT_GT(old_server.port(), 0) << old_server.start_line();
+  EXPECT_EQ(notify.Next(), "READY=1");
+
+  ProgramLaunch second = Generation(new_log);
+  second.env = {{"NOTIFY_SOCKET", notify.name()}};
+  ProgramProcess new_server(second);
+  ASSERT_EQ(new_server.port(), old_server.port()) << new_server.start_line();
+  // The new process is named the main one before the old one is told to
+  // go, then says it is ready.
+  EXPECT_EQ(notify.Next(), absl::StrCat("MAINPID=", new_server.pid()));
+  EXPECT_EQ(notify.Next(), "READY=1");
+  // The old one drains and exits without "STOPPING=1", which would stop
+  // the service the new one continues: anything it sent is queued by now.
+  EXPECT_EQ(old_server.WaitForExit(kTestDeadline), 0);
+  EXPECT_FALSE(notify.HasPending()) << notify.Next();
+
+  ASSERT_EQ(::kill(new_server.pid(), SIGTERM), 0);
+  EXPECT_EQ(notify.Next(), "STOPPING=1");
+  EXPECT_EQ(new_server.WaitForExit(kTestDeadline), 0);
   std::filesystem::remove(old_log);
   std::filesystem::remove(new_log);
 }
