@@ -419,6 +419,12 @@ bool Connection::AdoptReplacementHandler() {
     retired_handlers_.push_back(std::exchange(handler_, std::move(next)));
     adopted = true;
     handler_->OnOpen(*this);
+    // Adopted while draining: told at once, after OnOpen, as a connection
+    // accepted then is (the old handler's OnDrain does not reach it).
+    if (replacement_ == nullptr && phase_ == Phase::kOpen &&
+        worker_->draining()) {
+      handler_->OnDrain(*this);
+    }
     if (replacement_ != nullptr || phase_ != Phase::kOpen) continue;
     if (!input_.empty()) handler_->OnData(*this, input_);
     if (Has(kInputEnded) && replacement_ == nullptr && phase_ == Phase::kOpen) {

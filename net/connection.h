@@ -171,8 +171,9 @@ class Connection final : private IoHandler {
   // handler callbacks; the switch happens when that callback returns, still
   // inside the same dispatch: the old handler's connection timers are
   // cancelled, reading paused by PauseReading resumes, the idle timeout goes
-  // back to ConnectionOptions::idle_timeout, the new handler's OnOpen runs,
-  // then its OnData with the input not consumed so far (if any). The old
+  // back to ConnectionOptions::idle_timeout, the new handler's OnOpen runs
+  // (followed by OnDrain if the server is draining), then its OnData with
+  // the input not consumed so far (if any). The old
   // handler gets no further callbacks, not even OnClose, and is destroyed
   // when the dispatch ends, never while a callback of it is on the stack.
   // It must leave the input alone after the call: every byte it did not

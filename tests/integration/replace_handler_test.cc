@@ -30,6 +30,8 @@ struct Record {
   std::atomic<int> old_handler_closes{0};
   std::atomic<int> new_handler_opens{0};
   std::atomic<int> new_handler_closes{0};
+  std::atomic<int> old_handler_drains{0};
+  std::atomic<int> new_handler_drains{0};
   // Set by the new handler's OnOpen: whether the old handler's timer was
   // still scheduled, and the idle timeout it found.
   std::atomic<bool> old_timer_still_scheduled{false};
@@ -52,6 +54,10 @@ class RecordingEcho final : public Handler {
   }
   void OnData(Connection& conn, Buffer& input) override {
     echo_.OnData(conn, input);
+  }
+  void OnDrain(Connection&) override {
+    // After OnOpen, never before.
+    if (record_.new_handler_opens > 0) ++record_.new_handler_drains;
   }
   void OnClose(Connection&, CloseReason) override {
     ++record_.new_handler_closes;
@@ -104,6 +110,7 @@ class LineProtocol final : public Handler {
     }
   }
 
+  void OnDrain(Connection&) override { ++record_.old_handler_drains; }
   void OnClose(Connection&, CloseReason) override {
     ++record_.old_handler_closes;
   }
@@ -182,6 +189,26 @@ TEST_F(ReplaceHandlerTest, SwitchFromAPostedTaskResumesPausedReading) {
   EXPECT_EQ(*got, "UPGRADE\nabc");
   EXPECT_EQ(record_.new_handler_opens, 1);
   EXPECT_FALSE(record_.old_timer_still_scheduled);
+}
+
+TEST_F(ReplaceHandlerTest, AHandlerAdoptedDuringADrainIsToldOfIt) {
+  StartServer(/*switch_from_task=*/false);
+  auto client = TestClient::Connect(server_->port());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client->SendAll("hello\n").ok());
+  auto line = client->ReceiveExactly(11);
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(*line, "line:hello\n");
+  server_->Drain();
+  ASSERT_TRUE(Eventually([&] { return record_.old_handler_drains == 1; }));
+
+  ASSERT_TRUE(client->SendAll("UPGRADE\nabc").ok());
+  auto got = client->ReceiveExactly(13);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "switching\nabc");
+  // Once, and after its OnOpen (see RecordingEcho::OnDrain).
+  EXPECT_EQ(record_.new_handler_drains, 1);
+  EXPECT_EQ(record_.old_handler_drains, 1);
 }
 
 }  // namespace
