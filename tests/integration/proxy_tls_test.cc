@@ -25,6 +25,7 @@ namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
+using ::eddy::testing::LoopbackProgram;
 using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
@@ -48,11 +49,8 @@ class ProxyTlsTest : public eddy::testing::WithTestCertificates {
   // A shipped server on a free loopback port with one worker.
   static std::unique_ptr<ProgramProcess> Start(const char* path,
                                                std::vector<std::string> flags) {
-    ProgramLaunch launch;
-    launch.path = path;
-    launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=1"};
-    launch.args.insert(launch.args.end(), flags.begin(), flags.end());
-    return std::make_unique<ProgramProcess>(launch);
+    return std::make_unique<ProgramProcess>(
+        LoopbackProgram(path, 1, std::move(flags)));
   }
 
   // eddy-proxy to `upstream`, its log (stderr) in proxy_log_: through a
