@@ -23,8 +23,8 @@ namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
-using ::eddy::testing::Output;
 using ::eddy::testing::LoopbackProgram;
+using ::eddy::testing::Output;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
 
