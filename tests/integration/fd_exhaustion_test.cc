@@ -2,9 +2,7 @@
 // RLIMIT_NOFILE; more clients connect than it has descriptors for. The
 // connections it already has keep being served, the acceptor does not spin,
 // and once descriptors free up new connections are served again.
-#include <signal.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/support/child_process.h"
+#include "tests/support/program_process.h"
 #include "tests/support/test_client.h"
 
 namespace {
@@ -45,47 +43,18 @@ double CpuSeconds(pid_t pid) {
   return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
-class LimitedEcho {
- public:
-  explicit LimitedEcho(rlim_t fd_limit) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      rlimit limit{fd_limit, fd_limit};
-      ::setrlimit(RLIMIT_NOFILE, &limit);
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      ::execl(EDDY_ECHO_PATH, EDDY_ECHO_PATH, "--port=0", "--bind=127.0.0.1",
-              "--workers=1", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = ::fdopen(out[0], "r");
-    char line[256];
-    if (stdout_ != nullptr &&
-        std::fgets(line, sizeof(line), stdout_) != nullptr) {
-      port_ = eddy::testing::PortInStartLine(line);
-    }
-  }
-  ~LimitedEcho() {
-    eddy::testing::TerminateAndWait(pid_, kDeadline);
-    if (stdout_ != nullptr) std::fclose(stdout_);
-  }
-  pid_t pid() const { return pid_; }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
-  int port_ = 0;
-};
+// eddy-echo with one worker and at most `max_open_files` descriptors.
+eddy::testing::ProgramLaunch LimitedEcho(rlim_t max_open_files) {
+  eddy::testing::ProgramLaunch launch =
+      eddy::testing::LoopbackProgram(EDDY_ECHO_PATH, 1);
+  launch.max_open_files = max_open_files;
+  return launch;
+}
 
 TEST(FdExhaustion, ServesExistingConnectionsDoesNotSpinAndRecovers) {
   // 32 descriptors: the server's own (listen, epoll, eventfds, reserve,
   // stdio) take about a dozen, leaving room for ~20 connections.
-  LimitedEcho server(32);
+  eddy::testing::ProgramProcess server(LimitedEcho(32));
   ASSERT_GT(server.port(), 0) << "eddy-echo did not start";
   std::vector<TestClient> clients;
   for (int i = 0; i < 60; ++i) {

@@ -19,8 +19,8 @@
 namespace {
 
 using ::eddy::testing::CommandResult;
+using ::eddy::testing::LoopbackProgram;
 using ::eddy::testing::Output;
-using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
 
@@ -29,18 +29,10 @@ using ::eddy::testing::RunCommand;
 class Httpd {
  public:
   explicit Httpd(std::vector<std::string> flags = {})
-      : process_(Launch(std::move(flags))) {}
+      : process_(LoopbackProgram(EDDY_HTTPD_PATH, 1, std::move(flags))) {}
   int port() const { return process_.port(); }
 
  private:
-  static ProgramLaunch Launch(std::vector<std::string> flags) {
-    ProgramLaunch launch;
-    launch.path = EDDY_HTTPD_PATH;
-    launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=1"};
-    for (std::string& flag : flags) launch.args.push_back(std::move(flag));
-    return launch;
-  }
-
   ProgramProcess process_;
 };
 

@@ -2,11 +2,8 @@
 // wrote: curl, ab, wrk, Python's http.client and headless Chromium. Each
 // client test skips (with the reason) when its tool is not installed;
 // tests/run.sh installs them.
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/support/child_process.h"
+#include "tests/support/program_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_client.h"
 
@@ -27,59 +24,9 @@ namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
+using ::eddy::testing::LoopbackProgram;
+using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
-
-// Starts eddy-httpd on a free loopback port and stops it with SIGTERM.
-class HttpdProcess {
- public:
-  explicit HttpdProcess(const std::string& access_log) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      const std::string log_flag = "--access_log=" + access_log;
-      ::execl(EDDY_HTTPD_PATH, EDDY_HTTPD_PATH, "--port=0", "--bind=127.0.0.1",
-              "--workers=2", log_flag.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = ::fdopen(out[0], "r");
-    // The start line: "eddy-httpd listening on http://127.0.0.1:PORT/ ...".
-    char line[512];
-    if (stdout_ != nullptr &&
-        std::fgets(line, sizeof(line), stdout_) != nullptr) {
-      start_line_ = line;
-      port_ = eddy::testing::PortInStartLine(start_line_);
-    }
-  }
-
-  // SIGTERM, then the exit status (-1 if it had to be killed).
-  int Stop() {
-    const int status = eddy::testing::TerminateAndWait(pid_, absl::Seconds(60));
-    pid_ = -1;
-    return status;
-  }
-
-  ~HttpdProcess() {
-    Stop();
-    if (stdout_ != nullptr) std::fclose(stdout_);
-  }
-
-  int port() const { return port_; }
-  const std::string& start_line() const { return start_line_; }
-  std::string url(const std::string& path) const {
-    return absl::StrCat("http://127.0.0.1:", port_, path);
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
-  std::string start_line_;
-  int port_ = 0;
-};
 
 class HttpdProgramTest : public ::testing::Test {
  protected:
@@ -87,7 +34,8 @@ class HttpdProgramTest : public ::testing::Test {
     log_path_ = absl::StrCat(::testing::TempDir(), "/eddy-httpd-access-",
                              ::getpid(), ".log");
     std::filesystem::remove(log_path_);
-    httpd_ = std::make_unique<HttpdProcess>(log_path_);
+    httpd_ = std::make_unique<ProgramProcess>(
+        LoopbackProgram(EDDY_HTTPD_PATH, 2, {"--access_log=" + log_path_}));
     ASSERT_GT(httpd_->port(), 0) << "no start line: " << httpd_->start_line();
     EXPECT_TRUE(absl::StrContains(httpd_->start_line(), "2 workers"));
   }
@@ -103,28 +51,30 @@ class HttpdProgramTest : public ::testing::Test {
     content << file.rdbuf();
     return content.str();
   }
+  std::string Url(absl::string_view path) const {
+    return absl::StrCat("http://127.0.0.1:", httpd_->port(), path);
+  }
 
   std::string log_path_;
-  std::unique_ptr<HttpdProcess> httpd_;
+  std::unique_ptr<ProgramProcess> httpd_;
 };
 
 TEST_F(HttpdProgramTest, CurlHttp10And11GetPostAndStatic) {
   if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
   for (const char* version : {"--http1.0", "--http1.1"}) {
     CommandResult get =
-        RunCommand(absl::StrCat("curl -sS ", version, " ", httpd_->url("/")));
+        RunCommand(absl::StrCat("curl -sS ", version, " ", Url("/")));
     EXPECT_EQ(get.exit_code, 0) << get.output;
     EXPECT_EQ(get.output, "Hello, world!") << version;
   }
-  CommandResult post = RunCommand("curl -sS --data-binary 'posted bytes' " +
-                                  httpd_->url("/echo"));
+  CommandResult post =
+      RunCommand("curl -sS --data-binary 'posted bytes' " + Url("/echo"));
   EXPECT_EQ(post.output, "posted bytes");
-  CommandResult page =
-      RunCommand("curl -sS " + httpd_->url("/static/index.html"));
+  CommandResult page = RunCommand("curl -sS " + Url("/static/index.html"));
   EXPECT_TRUE(absl::StrContains(page.output, "eddy is serving")) << page.output;
-  CommandResult health = RunCommand("curl -sS " + httpd_->url("/healthz"));
+  CommandResult health = RunCommand("curl -sS " + Url("/healthz"));
   EXPECT_EQ(health.output, "ok\n");
-  CommandResult metrics = RunCommand("curl -sS " + httpd_->url("/metrics"));
+  CommandResult metrics = RunCommand("curl -sS " + Url("/metrics"));
   EXPECT_TRUE(
       absl::StrContains(metrics.output, "\neddy_connections_accepted_total "))
       << metrics.output;
@@ -135,8 +85,7 @@ TEST_F(HttpdProgramTest, CurlHttp10And11GetPostAndStatic) {
       "2\n"))
       << metrics.output;
   // Two requests on one connection: curl reuses it (keep-alive).
-  CommandResult reuse =
-      RunCommand("curl -sS -v " + httpd_->url("/") + " " + httpd_->url("/"));
+  CommandResult reuse = RunCommand("curl -sS -v " + Url("/") + " " + Url("/"));
   EXPECT_TRUE(absl::StrContains(reuse.output, "Re-using existing connection") ||
               absl::StrContains(reuse.output, "Reusing existing connection"))
       << reuse.output;
@@ -149,7 +98,7 @@ TEST_F(HttpdProgramTest, BytesRouteGeneratesTheRequestedSize) {
   for (size_t size : {size_t{0}, size_t{100}, size_t{65536}, size_t{1} << 20}) {
     CommandResult fetch = RunCommand(
         absl::StrCat("curl -sS -o ", body_path, " -w '%{http_code}' ",
-                     httpd_->url(absl::StrCat("/bytes/", size))));
+                     Url(absl::StrCat("/bytes/", size))));
     EXPECT_EQ(fetch.output, "200") << size;
     std::ifstream file(body_path, std::ios::binary);
     std::stringstream content;
@@ -161,8 +110,8 @@ TEST_F(HttpdProgramTest, BytesRouteGeneratesTheRequestedSize) {
   }
   std::filesystem::remove(body_path);
   for (const char* bad : {"/bytes/16777217", "/bytes/x", "/bytes/-1"}) {
-    CommandResult refused = RunCommand(absl::StrCat(
-        "curl -sS -o /dev/null -w '%{http_code}' ", httpd_->url(bad)));
+    CommandResult refused = RunCommand(
+        absl::StrCat("curl -sS -o /dev/null -w '%{http_code}' ", Url(bad)));
     EXPECT_EQ(refused.output, "400") << bad;
   }
 }
@@ -170,8 +119,8 @@ TEST_F(HttpdProgramTest, BytesRouteGeneratesTheRequestedSize) {
 TEST_F(HttpdProgramTest, ApacheBenchWithAndWithoutKeepAlive) {
   if (!HaveTool("ab")) GTEST_SKIP() << "ab (apache2-utils) is not installed";
   for (const char* keepalive : {"", "-k "}) {
-    CommandResult ab = RunCommand(
-        absl::StrCat("ab -q -n 2000 -c 8 ", keepalive, httpd_->url("/")));
+    CommandResult ab =
+        RunCommand(absl::StrCat("ab -q -n 2000 -c 8 ", keepalive, Url("/")));
     EXPECT_EQ(ab.exit_code, 0) << ab.output;
     EXPECT_TRUE(absl::StrContains(ab.output, "Complete requests:      2000"))
         << ab.output;
@@ -183,7 +132,7 @@ TEST_F(HttpdProgramTest, ApacheBenchWithAndWithoutKeepAlive) {
 
 TEST_F(HttpdProgramTest, WrkKeepAliveLoadHasNoErrors) {
   if (!HaveTool("wrk")) GTEST_SKIP() << "wrk is not installed";
-  CommandResult wrk = RunCommand("wrk -t1 -c16 -d2s " + httpd_->url("/"));
+  CommandResult wrk = RunCommand("wrk -t1 -c16 -d2s " + Url("/"));
   EXPECT_EQ(wrk.exit_code, 0) << wrk.output;
   EXPECT_TRUE(absl::StrContains(wrk.output, "Requests/sec")) << wrk.output;
   EXPECT_FALSE(absl::StrContains(wrk.output, "Socket errors")) << wrk.output;
@@ -226,8 +175,8 @@ TEST_F(HttpdProgramTest, HeadlessChromiumLoadsThePageWithItsAssets) {
   const std::string browser = eddy::testing::FindChromium();
   if (browser.empty())
     GTEST_SKIP() << "no Chromium installed (apt-get install chromium)";
-  CommandResult dom = eddy::testing::DumpDomWithChromium(
-      browser, httpd_->url("/static/index.html"));
+  CommandResult dom =
+      eddy::testing::DumpDomWithChromium(browser, Url("/static/index.html"));
   EXPECT_TRUE(absl::StrContains(dom.output, "eddy is serving this page"))
       << dom.output;
   // The browser fetched the stylesheet and the image too (access log).
@@ -260,9 +209,9 @@ constexpr absl::string_view kThreeEvents =
 
 TEST_F(HttpdProgramTest, EventsStreamToCurl) {
   if (!HaveTool("curl")) GTEST_SKIP() << "curl is not installed";
-  CommandResult events = RunCommand(
-      absl::StrCat("curl -sSN -D /dev/stderr '",
-                   httpd_->url("/events?count=3&interval_ms=20"), "'"));
+  CommandResult events =
+      RunCommand(absl::StrCat("curl -sSN -D /dev/stderr '",
+                              Url("/events?count=3&interval_ms=20"), "'"));
   EXPECT_EQ(events.exit_code, 0) << events.output;
   EXPECT_TRUE(
       absl::StrContains(events.output, "Content-Type: text/event-stream"))
@@ -338,7 +287,7 @@ TEST_F(HttpdProgramTest, PythonWebSocketClientEchoes) {
   const std::string script =
       absl::StrCat(::testing::TempDir(), "/eddy-websocket-", ::getpid(), ".py");
   std::ofstream(script) << kWebSocketScript;
-  std::string url = httpd_->url("/ws");
+  std::string url = Url("/ws");
   url.replace(0, 4, "ws");
   CommandResult result = RunCommand(
       absl::StrCat("/usr/bin/python3 ", script, " ", url), absl::Seconds(180));
@@ -356,7 +305,7 @@ TEST_F(HttpdProgramTest, HeadlessChromiumEchoesOverWebSocket) {
   // The demo page opens /ws on load, sends a greeting and shows the echo;
   // the virtual time budget lets the page run before the DOM is dumped.
   CommandResult dom = eddy::testing::DumpDomWithChromium(
-      browser, httpd_->url("/static/index.html"), "", absl::Seconds(10));
+      browser, Url("/static/index.html"), "", absl::Seconds(10));
   EXPECT_TRUE(
       absl::StrContains(dom.output, "WebSocket echo: hello from the page"))
       << dom.output;

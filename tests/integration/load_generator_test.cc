@@ -2,9 +2,6 @@
 // program, against in-process eddy servers on loopback, and the program
 // itself where only it decides (the up-front probe). The runs are short and
 // the deadlines generous; nothing here asserts on timing.
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -18,6 +15,7 @@
 #include "eddy/net/internal/socket.h"
 #include "eddy/net/server.h"
 #include "gtest/gtest.h"
+#include "tests/support/run_command.h"
 #include "tests/support/server_testing.h"
 
 namespace eddy::load {
@@ -153,21 +151,13 @@ TEST(LoadGenerator, APortNobodyListensOnGivesConnectErrorsAndTheRunEnds) {
 }
 
 TEST(LoadGenerator, ProgramRefusesToStartWhenNothingListens) {
-  const std::string command =
-      absl::StrCat("timeout 60 ", EDDY_LOAD_PATH, " --port ",
-                   UnusedLoopbackAddress().port(), " --duration 1s 2>&1");
-  FILE* pipe = ::popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char chunk[512];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), pipe)) > 0) {
-    output.append(chunk, n);
-  }
-  const int status = ::pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status)) << output;
-  EXPECT_EQ(WEXITSTATUS(status), 1) << output;
-  EXPECT_TRUE(absl::StrContains(output, "cannot connect")) << output;
+  const testing::CommandResult result = testing::RunCommand(
+      absl::StrCat(EDDY_LOAD_PATH, " --port ", UnusedLoopbackAddress().port(),
+                   " --duration 1s"),
+      absl::Seconds(60));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "cannot connect"))
+      << result.output;
 }
 
 }  // namespace

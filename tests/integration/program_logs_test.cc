@@ -1,90 +1,63 @@
 // The shipped programs' log flags: eddy-echo writes its start and stop
 // events on stderr as JSON lines (the default) or text, and --log_level
 // hides what is below it.
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/support/child_process.h"
+#include "tests/support/program_process.h"
 
 namespace {
 
-constexpr absl::Duration kDeadline = absl::Seconds(60);
-
-// eddy-echo on a free loopback port with `flags`; Stop sends SIGTERM and
-// returns everything it wrote on stderr.
+// eddy-echo on a free loopback port with `flags`, its stderr in a file;
+// Stop sends SIGTERM and returns the lines it wrote there.
 class EchoProcess {
  public:
-  explicit EchoProcess(const std::vector<std::string>& flags) {
-    int out[2];
-    int err[2];
-    if (::pipe(out) != 0) return;
-    if (::pipe(err) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(err[1], STDERR_FILENO);
-      for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
-      std::vector<const char*> argv = {EDDY_ECHO_PATH, "--port=0",
-                                       "--bind=127.0.0.1", "--workers=1"};
-      for (const std::string& flag : flags) argv.push_back(flag.c_str());
-      argv.push_back(nullptr);
-      ::execv(EDDY_ECHO_PATH, const_cast<char* const*>(argv.data()));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    stdout_ = ::fdopen(out[0], "r");
-    stderr_ = ::fdopen(err[0], "r");
-    // "eddy-echo listening on 127.0.0.1:PORT with 1 workers": the server
-    // has started once this is written.
-    char line[256];
-    if (stdout_ != nullptr &&
-        std::fgets(line, sizeof(line), stdout_) != nullptr) {
-      port_ = eddy::testing::PortInStartLine(line);
-    }
-  }
+  explicit EchoProcess(const std::vector<std::string>& flags)
+      : stderr_path_(absl::StrCat(::testing::TempDir(), "/eddy-echo-stderr-",
+                                  ::getpid(), "-", ++started_)),
+        process_(Launch(flags, stderr_path_)) {}
   ~EchoProcess() {
-    Stop();
-    if (stdout_ != nullptr) std::fclose(stdout_);
-    if (stderr_ != nullptr) std::fclose(stderr_);
+    process_.Stop();
+    std::filesystem::remove(stderr_path_);
   }
 
-  int port() const { return port_; }
+  int port() const { return process_.port(); }
 
   // SIGTERM, a wait for the exit (SIGKILL after the deadline), then the
   // stderr lines.
   std::vector<std::string> Stop() {
-    if (pid_ <= 0) return {};
-    eddy::testing::TerminateAndWait(pid_, kDeadline);
-    pid_ = -1;
-    // The process is gone, so the pipe ends at what it wrote.
-    std::string text;
-    char buffer[4096];
-    size_t n;
-    while (stderr_ != nullptr &&
-           (n = std::fread(buffer, 1, sizeof(buffer), stderr_)) > 0) {
-      text.append(buffer, n);
-    }
+    if (process_.exited()) return {};
+    process_.Stop();
+    // The process is gone, so the file holds all it wrote.
+    std::ifstream file(stderr_path_);
+    const std::string text((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
     return absl::StrSplit(text, '\n', absl::SkipEmpty());
   }
 
  private:
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
-  FILE* stderr_ = nullptr;
-  int port_ = 0;
+  static eddy::testing::ProgramLaunch Launch(
+      const std::vector<std::string>& flags, const std::string& stderr_path) {
+    eddy::testing::ProgramLaunch launch =
+        eddy::testing::LoopbackProgram(EDDY_ECHO_PATH, 1, flags);
+    launch.stderr_path = stderr_path;
+    return launch;
+  }
+
+  // Numbers each process's stderr file within this test run.
+  static inline int started_ = 0;
+  const std::string stderr_path_;
+  eddy::testing::ProgramProcess process_;
 };
 
 TEST(ProgramLogs, JsonLinesByDefaultForStartAndStop) {

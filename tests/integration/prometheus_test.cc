@@ -3,11 +3,8 @@
 // eddy-httpd and answers a query for its request counter. Each test skips
 // (with the reason) when Debian's prometheus package is missing;
 // third_party/install_deps.sh --observe installs it.
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,10 +12,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "tests/support/child_process.h"
+#include "tests/support/program_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/server_testing.h"
 
@@ -27,65 +25,21 @@ namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
+using ::eddy::testing::LoopbackProgram;
+using ::eddy::testing::ProgramLaunch;
+using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
 
-// A child process whose stdout is read line by line; SIGTERM on Stop (and
-// SIGKILL after a deadline).
-class ChildProcess {
- public:
-  // `stderr_path` empty: stderr is inherited.
-  ChildProcess(std::vector<std::string> argv, const std::string& stderr_path) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      if (!stderr_path.empty()) {
-        std::FILE* err = std::fopen(stderr_path.c_str(), "w");
-        if (err != nullptr) ::dup2(::fileno(err), STDERR_FILENO);
-      }
-      std::vector<char*> args;
-      for (std::string& arg : argv) args.push_back(arg.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = ::fdopen(out[0], "r");
+// The first line among the start line and the few printed right after it
+// that contains `needle`; empty if the output ends first.
+std::string LineWith(ProgramProcess& program, absl::string_view needle) {
+  constexpr int kMaxLines = 8;
+  std::string line = program.start_line();
+  for (int i = 1; i < kMaxLines && !absl::StrContains(line, needle); ++i) {
+    line = program.ReadLine(testing::kTestDeadline);
   }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  ~ChildProcess() {
-    Stop();
-    if (stdout_ != nullptr) std::fclose(stdout_);
-  }
-
-  // The first line that contains `needle` among the next `max_lines` lines
-  // (empty if the output ends first). The program prints its start lines at
-  // once, so this is bounded by its start.
-  std::string LineWith(const std::string& needle, int max_lines = 8) {
-    char line[512];
-    for (int i = 0; i < max_lines && stdout_ != nullptr; ++i) {
-      if (std::fgets(line, sizeof(line), stdout_) == nullptr) break;
-      if (absl::StrContains(line, needle)) return line;
-    }
-    return "";
-  }
-
-  // SIGTERM, then the exit status (-1 if it had to be killed).
-  int Stop() {
-    const int status = eddy::testing::TerminateAndWait(pid_, absl::Seconds(60));
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::FILE* stdout_ = nullptr;
-};
+  return absl::StrContains(line, needle) ? line : "";
+}
 
 // "http://127.0.0.1:PORT/metrics" out of a start line, or "".
 std::string MetricsUrl(const std::string& line) {
@@ -125,11 +79,8 @@ TEST(Promtool, EveryShippedProgramsMetricsPass) {
   };
   for (const Program& program : programs) {
     SCOPED_TRACE(program.path);
-    std::vector<std::string> argv = {program.path, "--port=0",
-                                     "--bind=127.0.0.1", "--workers=2"};
-    argv.insert(argv.end(), program.args.begin(), program.args.end());
-    ChildProcess child(argv, "");
-    const std::string url = MetricsUrl(child.LineWith(program.start_line));
+    ProgramProcess child(LoopbackProgram(program.path, 2, program.args));
+    const std::string url = MetricsUrl(LineWith(child, program.start_line));
     ASSERT_FALSE(url.empty()) << "no start line with the metrics address";
     // A request first, so that the HTTP series hold values, not just zeros.
     (void)RunCommand(
@@ -148,10 +99,9 @@ TEST(Prometheus, ScrapesEddyHttpdAndAnswersAQueryForItsRequestCounter) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
-  ChildProcess httpd(
-      {EDDY_HTTPD_PATH, "--port=0", "--bind=127.0.0.1", "--workers=2"}, "");
+  ProgramProcess httpd(LoopbackProgram(EDDY_HTTPD_PATH, 2));
   const std::string metrics_url =
-      MetricsUrl(httpd.LineWith("listening on http://"));
+      MetricsUrl(LineWith(httpd, "listening on http://"));
   ASSERT_FALSE(metrics_url.empty());
   const std::string httpd_address = HostPort(metrics_url);
   for (int i = 0; i < 3; ++i) {
@@ -167,11 +117,14 @@ TEST(Prometheus, ScrapesEddyHttpdAndAnswersAQueryForItsRequestCounter) {
   }
   const std::string web_address = testing::UnusedLoopbackAddress().ToString();
   ASSERT_FALSE(web_address.empty());
-  ChildProcess prometheus(
-      {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-       "--storage.tsdb.path=" + dir + "/data",
-       "--web.listen-address=" + web_address},
-      dir + "/prometheus.log");
+  ProgramLaunch prometheus_launch;
+  prometheus_launch.path = "/usr/bin/prometheus";
+  prometheus_launch.args = {"--config.file=" + dir + "/prometheus.yml",
+                            "--storage.tsdb.path=" + dir + "/data",
+                            "--web.listen-address=" + web_address};
+  prometheus_launch.has_start_line = false;
+  prometheus_launch.stderr_path = dir + "/prometheus.log";
+  ProgramProcess prometheus(prometheus_launch);
 
   // Prometheus starts, scrapes every second, and the counter of "/" reaches
   // the three requests; the deadline is generous for a busy machine.

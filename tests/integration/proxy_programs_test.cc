@@ -4,110 +4,44 @@
 // (127.0.0.5, 127.0.0.7; curl --interface) must appear in eddy-httpd's
 // access log, not the balancer. Skips, with the reason, where curl or
 // haproxy is missing (tests/run.sh installs them).
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/support/child_process.h"
+#include "tests/support/program_process.h"
 #include "tests/support/run_command.h"
+#include "tests/support/server_testing.h"
 #include "tests/support/test_client.h"
 
 namespace {
 
 using ::eddy::testing::HaveTool;
+using ::eddy::testing::LoopbackProgram;
+using ::eddy::testing::ProgramLaunch;
+using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
 
-// A program started with `argv` (the first searched on the PATH); its stdout is
-// read for the start line. SIGTERM (then SIGKILL after a deadline) when stopped
-// or destroyed.
-class Child {
- public:
-  explicit Child(std::vector<std::string> argv) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      std::vector<char*> args;
-      for (std::string& arg : argv) args.push_back(arg.data());
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = ::fdopen(out[0], "r");
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    Stop();
-    if (stdout_ != nullptr) std::fclose(stdout_);
-  }
-
-  // The port of an eddy program's start line; 0 if it did not start. The
-  // line comes at once (or EOF when the program fails), so this is bounded.
-  int StartPort() {
-    char line[512];
-    if (stdout_ == nullptr ||
-        std::fgets(line, sizeof(line), stdout_) == nullptr) {
-      return 0;
-    }
-    return eddy::testing::PortInStartLine(line);
-  }
-
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    const int status = eddy::testing::TerminateAndWait(pid_, absl::Seconds(60));
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
-};
-
-// A loopback port free right now, for a program that cannot be told port 0
-// and say which it got (HAProxy).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
+// Whether something accepts connections on `port` within a generous
+// deadline: HAProxy prints no start line to wait for.
 bool AcceptsConnections(int port) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < deadline) {
-    if (eddy::testing::TestClient::Connect(static_cast<uint16_t>(port),
-                                           absl::Seconds(1))
-            .ok()) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return false;
+  return eddy::testing::Eventually(
+      [port] {
+        if (eddy::testing::TestClient::Connect(static_cast<uint16_t>(port),
+                                               absl::Seconds(1))
+                .ok()) {
+          return true;
+        }
+        absl::SleepFor(absl::Milliseconds(20));
+        return false;
+      },
+      absl::Seconds(30));
 }
 
 std::string ReadFile(const std::string& path) {
@@ -126,11 +60,11 @@ class ProxyProgramsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     log_path_ = dir_ + "/access.log";
-    httpd_ = std::make_unique<Child>(std::vector<std::string>{
-        EDDY_HTTPD_PATH, "--port=0", "--bind=127.0.0.1", "--workers=1",
-        "--access_log=" + log_path_, "--proxy_protocol=required",
-        "--proxy_trusted=127.0.0.1/32"});
-    httpd_port_ = httpd_->StartPort();
+    httpd_ = std::make_unique<ProgramProcess>(LoopbackProgram(
+        EDDY_HTTPD_PATH, 1,
+        {"--access_log=" + log_path_, "--proxy_protocol=required",
+         "--proxy_trusted=127.0.0.1/32"}));
+    httpd_port_ = httpd_->port();
     ASSERT_GT(httpd_port_, 0) << "eddy-httpd did not start";
   }
   void TearDown() override {
@@ -153,22 +87,23 @@ class ProxyProgramsTest : public ::testing::Test {
 
   std::string dir_;
   std::string log_path_;
-  std::unique_ptr<Child> httpd_;
+  std::unique_ptr<ProgramProcess> httpd_;
   int httpd_port_ = 0;
 };
 
 TEST_F(ProxyProgramsTest, EddyProxySendsTheClientToEddyHttpd) {
-  Child proxy({EDDY_PROXY_PATH, "--port=0", "--bind=127.0.0.1", "--workers=1",
-               absl::StrCat("--upstream=127.0.0.1:", httpd_port_),
-               "--send_proxy_v2"});
-  const int port = proxy.StartPort();
+  ProgramProcess proxy(LoopbackProgram(
+      EDDY_PROXY_PATH, 1,
+      {absl::StrCat("--upstream=127.0.0.1:", httpd_port_), "--send_proxy_v2"}));
+  const int port = proxy.port();
   ASSERT_GT(port, 0) << "eddy-proxy did not start";
   ExpectClientInAccessLog(port, "127.0.0.7");
 }
 
 TEST_F(ProxyProgramsTest, HaproxySendProxyV2ShowsTheClientToEddyHttpd) {
   if (!HaveTool("haproxy")) GTEST_SKIP() << "haproxy is not installed";
-  const int port = FreePort();
+  // HAProxy cannot be told port 0 and say which port it got.
+  const int port = eddy::testing::UnusedLoopbackAddress().port();
   ASSERT_GT(port, 0);
   const std::string config = dir_ + "/haproxy.cfg";
   std::ofstream(config) << absl::StrCat(
@@ -185,7 +120,11 @@ TEST_F(ProxyProgramsTest, HaproxySendProxyV2ShowsTheClientToEddyHttpd) {
       "backend eddy\n"
       "  server httpd 127.0.0.1:",
       httpd_port_, " send-proxy-v2\n");
-  Child haproxy({"haproxy", "-db", "-q", "-f", config});
+  ProgramLaunch haproxy_launch;
+  haproxy_launch.path = "haproxy";
+  haproxy_launch.args = {"-db", "-q", "-f", config};
+  haproxy_launch.has_start_line = false;
+  ProgramProcess haproxy(haproxy_launch);
   ASSERT_TRUE(AcceptsConnections(port)) << "haproxy did not listen";
   ExpectClientInAccessLog(port, "127.0.0.5");
 }

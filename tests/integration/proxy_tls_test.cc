@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -25,6 +26,7 @@ namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
+using ::eddy::testing::LoopbackProgram;
 using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
@@ -48,27 +50,17 @@ class ProxyTlsTest : public eddy::testing::WithTestCertificates {
   // A shipped server on a free loopback port with one worker.
   static std::unique_ptr<ProgramProcess> Start(const char* path,
                                                std::vector<std::string> flags) {
-    ProgramLaunch launch;
-    launch.path = path;
-    launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=1"};
-    launch.args.insert(launch.args.end(), flags.begin(), flags.end());
-    return std::make_unique<ProgramProcess>(launch);
+    return std::make_unique<ProgramProcess>(
+        LoopbackProgram(path, 1, std::move(flags)));
   }
 
-  // eddy-proxy to `upstream`, its log (stderr) in proxy_log_: through a
-  // shell that execs it, so the pid stopped is the proxy's.
+  // eddy-proxy to `upstream`, its log (stderr) in proxy_log_.
   std::unique_ptr<ProgramProcess> StartProxy(const std::string& upstream,
                                              std::vector<std::string> flags) {
-    ProgramLaunch launch;
-    launch.path = "/bin/sh";
-    launch.args = {"-c",
-                   absl::StrCat("exec \"$0\" \"$@\" 2>>", proxy_log_),
-                   EDDY_PROXY_PATH,
-                   "--port=0",
-                   "--bind=127.0.0.1",
-                   "--workers=1",
-                   "--upstream=" + upstream};
-    launch.args.insert(launch.args.end(), flags.begin(), flags.end());
+    flags.insert(flags.begin(), "--upstream=" + upstream);
+    ProgramLaunch launch =
+        LoopbackProgram(EDDY_PROXY_PATH, 1, std::move(flags));
+    launch.stderr_path = proxy_log_;
     return std::make_unique<ProgramProcess>(launch);
   }
 

@@ -41,6 +41,7 @@ using ::eddy::testing::HaveTool;
 using ::eddy::testing::HttpTestReader;
 using ::eddy::testing::HttpTestResponse;
 using ::eddy::testing::kTestDeadline;
+using ::eddy::testing::LoopbackProgram;
 using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
@@ -228,10 +229,8 @@ class NotifySocket {
 TEST(Restart, NotifySocketHearsReadyAndStopping) {
   NotifySocket notify;
   ASSERT_TRUE(notify.bound()) << std::strerror(errno);
-  ProgramLaunch launch;
-  launch.path = EDDY_ECHO_PATH;
-  launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=1",
-                 "--log_level=warning"};
+  ProgramLaunch launch =
+      LoopbackProgram(EDDY_ECHO_PATH, 1, {"--log_level=warning"});
   launch.env = {{"NOTIFY_SOCKET", notify.name()}};
   ProgramProcess echo(launch);
   ASSERT_GT(echo.port(), 0) << echo.start_line();

@@ -23,8 +23,8 @@ namespace {
 
 using ::eddy::testing::CommandResult;
 using ::eddy::testing::HaveTool;
+using ::eddy::testing::LoopbackProgram;
 using ::eddy::testing::Output;
-using ::eddy::testing::ProgramLaunch;
 using ::eddy::testing::ProgramProcess;
 using ::eddy::testing::RunCommand;
 
@@ -33,12 +33,10 @@ class TlsRealClientsTest : public eddy::testing::WithTestCertificates {
   void SetUp() override {
     WithTestCertificates::SetUp();
     if (IsSkipped()) return;
-    ProgramLaunch launch;
-    launch.path = EDDY_HTTPD_PATH;
-    launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=2",
-                   "--tls_cert=" + certs_.server_cert,
-                   "--tls_key=" + certs_.server_key};
-    httpd_ = std::make_unique<ProgramProcess>(launch);
+    httpd_ = std::make_unique<ProgramProcess>(
+        LoopbackProgram(EDDY_HTTPD_PATH, 2,
+                        {"--tls_cert=" + certs_.server_cert,
+                         "--tls_key=" + certs_.server_key}));
     ASSERT_NE(httpd_->port(), 0)
         << "eddy-httpd did not start: " << httpd_->start_line();
   }

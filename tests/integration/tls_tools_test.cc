@@ -54,12 +54,8 @@ class TlsServerProcess {
                                              const std::string& cert,
                                              const std::string& key,
                                              std::vector<std::string> flags) {
-    eddy::testing::ProgramLaunch launch;
-    launch.path = path;
-    launch.args = {"--port=0", "--bind=127.0.0.1", "--workers=2",
-                   "--tls_cert=" + cert, "--tls_key=" + key};
-    for (std::string& flag : flags) launch.args.push_back(std::move(flag));
-    return launch;
+    flags.insert(flags.begin(), {"--tls_cert=" + cert, "--tls_key=" + key});
+    return eddy::testing::LoopbackProgram(path, 2, std::move(flags));
   }
 
   eddy::testing::ProgramProcess process_;

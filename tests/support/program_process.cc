@@ -4,10 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -21,6 +24,12 @@ namespace {
 // setenv (the child has one thread).
 [[noreturn]] void ExecChild(const ProgramLaunch& launch, int stdout_fd) {
   ::dup2(stdout_fd, STDOUT_FILENO);
+  if (!launch.stderr_path.empty()) {
+    const int stderr_fd =
+        ::open(launch.stderr_path.c_str(),
+               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
+  }
   if (!launch.listen_fds.empty()) {
     // Out of the way first, so that placing one cannot overwrite another
     // still to be placed; dup2 then leaves each placed fd open across exec.
@@ -38,13 +47,19 @@ namespace {
   for (const auto& [name, value] : launch.env) {
     ::setenv(name.c_str(), value.c_str(), 1);
   }
+  // Last: placing the listening sockets above may need descriptors above
+  // the limit.
+  if (launch.max_open_files > 0) {
+    const rlimit limit{launch.max_open_files, launch.max_open_files};
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(launch.path.c_str()));
   for (const std::string& arg : launch.args) {
     argv.push_back(const_cast<char*>(arg.c_str()));
   }
   argv.push_back(nullptr);
-  ::execv(launch.path.c_str(), argv.data());
+  ::execvp(launch.path.c_str(), argv.data());
   ::_exit(127);
 }
 
@@ -64,6 +79,16 @@ std::string ReadLineBefore(FILE* file, absl::Time deadline) {
 }
 
 }  // namespace
+
+ProgramLaunch LoopbackProgram(std::string path, int workers,
+                              std::vector<std::string> flags) {
+  ProgramLaunch launch;
+  launch.path = std::move(path);
+  launch.args = {"--port=0", "--bind=127.0.0.1",
+                 absl::StrCat("--workers=", workers)};
+  for (std::string& flag : flags) launch.args.push_back(std::move(flag));
+  return launch;
+}
 
 ProgramProcess::ProgramProcess(const ProgramLaunch& launch) {
   int out[2];

@@ -1,6 +1,7 @@
 #ifndef EDDY_TESTS_SUPPORT_PROGRAM_PROCESS_H_
 #define EDDY_TESTS_SUPPORT_PROGRAM_PROCESS_H_
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@ namespace eddy::testing {
 
 // How to start a shipped program for a test.
 struct ProgramLaunch {
+  // A file, or a name without '/' searched on the PATH (e.g. "haproxy").
   std::string path;
   std::vector<std::string> args;  // after argv[0]
   // Set in the child only, before exec.
@@ -26,7 +28,19 @@ struct ProgramLaunch {
   // Whether the program prints a start line that the constructor waits for
   // (eddy's programs); false for other tools (e.g. haproxy).
   bool has_start_line = true;
+  // Where the child's stderr goes (created or truncated); empty: inherited,
+  // so that it shows in the test's output.
+  std::string stderr_path;
+  // The child's RLIMIT_NOFILE (soft and hard), for a test of running out of
+  // descriptors; 0: inherited.
+  rlim_t max_open_files = 0;
 };
+
+// One of eddy's programs at `path` on a free loopback port with `workers`
+// workers, given `flags` too; its start line says which port it got.
+// Any thread.
+ProgramLaunch LoopbackProgram(std::string path, int workers,
+                              std::vector<std::string> flags = {});
 
 // A shipped program running in a child process, its stdout on a pipe.
 // The constructor waits (at most kTestDeadline) for the start line; a
