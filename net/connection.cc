@@ -188,8 +188,7 @@ void Connection::StartTransport() {
   worker_->HandshakeStarted();
   // Counted from the accept (or the PROXY header): a slowloris that trickles
   // its hello is closed at the deadline whatever it sends.
-  tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
-                                          [this] { OnHandshakeTimeout(); });
+  ArmHandshakeDeadline();
   // OnOpen waits for the handshake; a client speaks first.
   if (!tls_->context().is_server()) ProcessTlsInput();
 }
@@ -234,8 +233,7 @@ absl::Status Connection::StartTls(std::shared_ptr<const TlsContext> context,
   tls_->ciphertext_in().Append(std::move(input_));
   // The handshake has the same deadline as on a connection that began
   // with TLS.
-  tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
-                                          [this] { OnHandshakeTimeout(); });
+  ArmHandshakeDeadline();
   // A client's hello, or the server's answer to a hello already read, goes
   // out from the ready list (no callback may run inside this call).
   Set(kReadPending);
@@ -793,6 +791,11 @@ void Connection::FailTls() {
     (void)::send(fd_.get(), alert.data(), alert.readable_bytes(), MSG_NOSIGNAL);
   }
   CloseNow(CloseReason::kError);
+}
+
+void Connection::ArmHandshakeDeadline() {
+  tls_->handshake_timer = loop_->RunAfter(tls_->context().handshake_timeout(),
+                                          [this] { OnHandshakeTimeout(); });
 }
 
 void Connection::OnHandshakeTimeout() {

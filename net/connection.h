@@ -341,6 +341,7 @@ class Connection final : private IoHandler {
   void ProcessTlsInput();
   void FlushTls();
   void FailTls();
+  void ArmHandshakeDeadline();
   void OnHandshakeTimeout();
   // Queues close_notify before a TLS connection's FIN; true while it still
   // waits to be sent.

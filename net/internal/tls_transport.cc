@@ -40,18 +40,6 @@ int BioCreate(BIO* bio) {
   return 1;
 }
 
-const BIO_METHOD* WriteMethod() {
-  static BIO_METHOD* const method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-                                 "eddy ciphertext out");
-    BIO_meth_set_write(m, BioWrite);
-    BIO_meth_set_ctrl(m, BioControl);
-    BIO_meth_set_create(m, BioCreate);
-    return m;
-  }();
-  return method;
-}
-
 int BioRead(BIO* bio, char* data, int length) {
   auto* in = static_cast<Buffer*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
@@ -65,15 +53,27 @@ int BioRead(BIO* bio, char* data, int length) {
   return static_cast<int>(n);
 }
 
+// A BIO method over a Buffer: reading it (`read`) or writing it (`write`).
+BIO_METHOD* MakeBufferMethod(const char* name, int (*read)(BIO*, char*, int),
+                             int (*write)(BIO*, const char*, int)) {
+  BIO_METHOD* method =
+      BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, name);
+  if (read != nullptr) BIO_meth_set_read(method, read);
+  if (write != nullptr) BIO_meth_set_write(method, write);
+  BIO_meth_set_ctrl(method, BioControl);
+  BIO_meth_set_create(method, BioCreate);
+  return method;
+}
+
 const BIO_METHOD* ReadMethod() {
-  static BIO_METHOD* const method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-                                 "eddy ciphertext in");
-    BIO_meth_set_read(m, BioRead);
-    BIO_meth_set_ctrl(m, BioControl);
-    BIO_meth_set_create(m, BioCreate);
-    return m;
-  }();
+  static BIO_METHOD* const method =
+      MakeBufferMethod("eddy ciphertext in", BioRead, nullptr);
+  return method;
+}
+
+const BIO_METHOD* WriteMethod() {
+  static BIO_METHOD* const method =
+      MakeBufferMethod("eddy ciphertext out", nullptr, BioWrite);
   return method;
 }
 
