@@ -250,8 +250,7 @@ TEST_F(TlsAcceptPathTest, HandshakeAcrossTheDrainGetsOnDrainAfterOnOpen) {
   auto late = Handshake(*std::move(late_socket));
   ASSERT_TRUE(late.ok()) << late.status();
   expect_open(**late, "drain\n");
-  ASSERT_TRUE((*late)->Write("still served\n").ok());
-  absl::StatusOr<std::string> echoed = (*late)->ReadExactly(13);
+  absl::StatusOr<std::string> echoed = (*late)->RoundTrip("still served\n");
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(*echoed, "still served\n");
   server.Stop();
@@ -280,8 +279,7 @@ TEST_F(TlsAcceptPathTest, UnixSocketWithPROXYHeaderThenTlsNamesTheClient) {
       (*client)->ReadExactly(expected.size());
   ASSERT_TRUE(received.ok()) << received.status();
   EXPECT_EQ(*received, expected);
-  ASSERT_TRUE((*client)->Write("over tls\n").ok());
-  absl::StatusOr<std::string> echoed = (*client)->ReadExactly(9);
+  absl::StatusOr<std::string> echoed = (*client)->RoundTrip("over tls\n");
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(*echoed, "over tls\n");
   EXPECT_EQ(server.total_stats().proxy_rejected, 0u);

@@ -480,9 +480,7 @@ class HttpsClientTest : public eddy::testing::WithTestCertificates {
     });
     ServerOptions options = LoopbackServerOptions(2);
     options.bind_address = bind;
-    TlsServerOptions tls;
-    tls.certificate_chain_file = certs_.server_cert;
-    tls.private_key_file = certs_.server_key;
+    TlsServerOptions tls = ServerTls();
     tls.alpn = {"http/1.1"};
     options.tls = tls;
     server_ = std::make_unique<Server>(

@@ -32,9 +32,7 @@ class LoadGeneratorTlsTest : public eddy::testing::WithTestCertificates {
                      response.set_body("Hello, world!");
                    });
     ServerOptions options = LoopbackServerOptions(2);
-    TlsServerOptions tls;
-    tls.certificate_chain_file = certs_.server_cert;
-    tls.private_key_file = certs_.server_key;
+    TlsServerOptions tls = ServerTls();
     tls.alpn = {"http/1.1"};
     options.tls = tls;
     server_ = std::make_unique<Server>(

@@ -84,18 +84,14 @@ TEST_F(ProxyTlsTest, TlsClientThroughTheProxyToPlainEddyEcho) {
   auto proxy =
       StartProxy(absl::StrCat("127.0.0.1:", echo->port()), ServerTlsFlags());
   ASSERT_GT(proxy->port(), 0) << "eddy-proxy: " << proxy->start_line();
-  absl::StatusOr<TestClient> socket =
-      TestClient::Connect(static_cast<uint16_t>(proxy->port()));
-  ASSERT_TRUE(socket.ok()) << socket.status();
   TlsTestClient::Options options;
   options.ca_file = certs_.ca;
   absl::StatusOr<std::unique_ptr<TlsTestClient>> client =
-      TlsTestClient::Handshake(*std::move(socket), options);
+      TlsTestClient::Connect(static_cast<uint16_t>(proxy->port()), options);
   ASSERT_TRUE(client.ok()) << client.status();
   const std::string message = "hello through TLS and back\n";
   for (int round = 0; round < 3; ++round) {
-    ASSERT_TRUE((*client)->Write(message).ok());
-    absl::StatusOr<std::string> echoed = (*client)->ReadExactly(message.size());
+    absl::StatusOr<std::string> echoed = (*client)->RoundTrip(message);
     ASSERT_TRUE(echoed.ok()) << echoed.status();
     EXPECT_EQ(*echoed, message);
   }

@@ -89,6 +89,22 @@ std::string TempPath(absl::string_view name) {
                       name);
 }
 
+// A listening socket on 127.0.0.1 at a port the kernel chose, as a test
+// parent passes it under LISTEN_FDS.
+struct LoopbackListener {
+  UniqueFd fd;
+  int port = 0;
+};
+absl::StatusOr<LoopbackListener> ListenOnLoopback() {
+  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
+  if (!any.ok()) return any.status();
+  absl::StatusOr<UniqueFd> fd = Listen(*any, ListenOptions{});
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(fd->get());
+  if (!local.ok()) return local.status();
+  return LoopbackListener{*std::move(fd), local->port()};
+}
+
 TEST(Restart, SigtermFailsReadinessAtOnceAndServesNewConnectionsForTheDelay) {
   ProgramProcess httpd(Httpd({"--port=0", "--drain_delay=3s"}));
   ASSERT_GT(httpd.port(), 0) << httpd.start_line();
@@ -110,20 +126,16 @@ TEST(Restart, SigtermFailsReadinessAtOnceAndServesNewConnectionsForTheDelay) {
 }
 
 TEST(Restart, SocketActivationServesOnThePassedListener) {
-  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
-  ASSERT_TRUE(any.ok());
-  absl::StatusOr<UniqueFd> listener = Listen(*any, ListenOptions{});
+  absl::StatusOr<LoopbackListener> listener = ListenOnLoopback();
   ASSERT_TRUE(listener.ok()) << listener.status();
-  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(listener->get());
-  ASSERT_TRUE(local.ok());
 
   ProgramLaunch launch = Httpd({"--port=0", "--listen_fds"});
-  launch.listen_fds = {listener->get()};
+  launch.listen_fds = {listener->fd.get()};
   ProgramProcess httpd(launch);
-  ASSERT_EQ(httpd.port(), local->port()) << httpd.start_line();
+  ASSERT_EQ(httpd.port(), listener->port) << httpd.start_line();
   // The parent closes its copy; the accept queue lives on in the child.
-  listener->reset();
-  absl::StatusOr<HttpTestResponse> hello = GetOnce(local->port(), "/");
+  listener->fd.reset();
+  absl::StatusOr<HttpTestResponse> hello = GetOnce(listener->port, "/");
   ASSERT_TRUE(hello.ok()) << hello.status();
   EXPECT_EQ(hello->status, 200);
   EXPECT_EQ(hello->body, "Hello, world!");
@@ -137,39 +149,30 @@ TEST(Restart, SocketActivationRefusesAMissingOrWrongListener) {
   EXPECT_EQ(none.WaitForExit(kTestDeadline), 1);
 
   // A listener on another port than the one configured.
-  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
-  ASSERT_TRUE(any.ok());
-  absl::StatusOr<UniqueFd> listener = Listen(*any, ListenOptions{});
+  absl::StatusOr<LoopbackListener> listener = ListenOnLoopback();
   ASSERT_TRUE(listener.ok()) << listener.status();
-  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(listener->get());
-  ASSERT_TRUE(local.ok());
-  const int other_port = local->port() == 65535 ? 65534 : local->port() + 1;
+  const int other_port = listener->port == 65535 ? 65534 : listener->port + 1;
   ProgramLaunch launch =
       Httpd({absl::StrCat("--port=", other_port), "--listen_fds"});
-  launch.listen_fds = {listener->get()};
+  launch.listen_fds = {listener->fd.get()};
   ProgramProcess wrong(launch);
   EXPECT_EQ(wrong.port(), 0);
   EXPECT_EQ(wrong.WaitForExit(kTestDeadline), 1);
 }
 
 TEST(Restart, SocketActivationTakesTheListenerNamedInListenFdNames) {
-  absl::StatusOr<SocketAddress> any = SocketAddress::Parse("127.0.0.1", 0);
-  ASSERT_TRUE(any.ok());
-  absl::StatusOr<UniqueFd> admin = Listen(*any, ListenOptions{});
+  absl::StatusOr<LoopbackListener> admin = ListenOnLoopback();
   ASSERT_TRUE(admin.ok()) << admin.status();
-  absl::StatusOr<UniqueFd> web = Listen(*any, ListenOptions{});
+  absl::StatusOr<LoopbackListener> web = ListenOnLoopback();
   ASSERT_TRUE(web.ok()) << web.status();
-  absl::StatusOr<SocketAddress> web_address =
-      SocketAddress::LocalOf(web->get());
-  ASSERT_TRUE(web_address.ok());
 
   ProgramLaunch launch =
       Httpd({"--port=0", "--listen_fds", "--listen_fd_name=web"});
-  launch.listen_fds = {admin->get(), web->get()};
+  launch.listen_fds = {admin->fd.get(), web->fd.get()};
   launch.env = {{"LISTEN_FDNAMES", "admin:web"}};
   ProgramProcess httpd(launch);
-  ASSERT_EQ(httpd.port(), web_address->port()) << httpd.start_line();
-  absl::StatusOr<HttpTestResponse> hello = GetOnce(web_address->port(), "/");
+  ASSERT_EQ(httpd.port(), web->port) << httpd.start_line();
+  absl::StatusOr<HttpTestResponse> hello = GetOnce(web->port, "/");
   ASSERT_TRUE(hello.ok()) << hello.status();
   EXPECT_EQ(hello->status, 200);
   EXPECT_EQ(httpd.Stop(), 0);
@@ -180,7 +183,7 @@ TEST(Restart, SocketActivationTakesTheListenerNamedInListenFdNames) {
         std::vector<std::string>{"--port=0", "--listen_fds",
                                  "--listen_fd_name=nope"}}) {
     ProgramLaunch refused = Httpd(flags);
-    refused.listen_fds = {admin->get(), web->get()};
+    refused.listen_fds = {admin->fd.get(), web->fd.get()};
     refused.env = {{"LISTEN_FDNAMES", "admin:web"}};
     ProgramProcess process(refused);
     EXPECT_EQ(process.port(), 0);

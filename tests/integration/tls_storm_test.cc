@@ -20,7 +20,6 @@
 #include "gtest/gtest.h"
 #include "tests/support/server_testing.h"
 #include "tests/support/test_certificates.h"
-#include "tests/support/test_client.h"
 #include "tests/support/tls_test_client.h"
 
 namespace eddy {
@@ -28,7 +27,6 @@ namespace {
 
 using ::eddy::testing::LoopbackServerOptions;
 using ::eddy::testing::TestCertificates;
-using ::eddy::testing::TestClient;
 using ::eddy::testing::TlsTestClient;
 
 constexpr int kStormHandshakes = 500;
@@ -36,13 +34,6 @@ constexpr int kStormThreads = 32;
 constexpr int kEstablished = 20;
 // The bound on each answer to an established connection during the storm.
 constexpr absl::Duration kAnswerBound = absl::Seconds(5);
-
-absl::StatusOr<std::unique_ptr<TlsTestClient>> OpenTls(
-    uint16_t port, const TlsTestClient::Options& options) {
-  absl::StatusOr<TestClient> socket = TestClient::Connect(port);
-  if (!socket.ok()) return socket.status();
-  return TlsTestClient::Handshake(*std::move(socket), options);
-}
 
 TEST(TlsStormTest, EstablishedConnectionsAreServedThroughAHandshakeStorm) {
   absl::StatusOr<TestCertificates> certs =
@@ -64,7 +55,7 @@ TEST(TlsStormTest, EstablishedConnectionsAreServedThroughAHandshakeStorm) {
   std::vector<std::unique_ptr<TlsTestClient>> established;
   for (int i = 0; i < kEstablished; ++i) {
     absl::StatusOr<std::unique_ptr<TlsTestClient>> client =
-        OpenTls(server.port(), client_options);
+        TlsTestClient::Connect(server.port(), client_options);
     ASSERT_TRUE(client.ok()) << client.status();
     established.push_back(*std::move(client));
   }
@@ -78,7 +69,7 @@ TEST(TlsStormTest, EstablishedConnectionsAreServedThroughAHandshakeStorm) {
     storm.emplace_back([&] {
       while (next_handshake.fetch_add(1) < kStormHandshakes) {
         absl::StatusOr<std::unique_ptr<TlsTestClient>> client =
-            OpenTls(server.port(), client_options);
+            TlsTestClient::Connect(server.port(), client_options);
         (client.ok() ? storm_succeeded : storm_failed).fetch_add(1);
       }
       storm_running.fetch_sub(1);

@@ -465,14 +465,11 @@ TEST_F(TlsTest, MutualTlsAcceptsTheCasClientAndRefusesOneWithoutCertificate) {
 TEST_F(TlsTest, RecordsSplitAtEveryByteAreReassembled) {
   std::unique_ptr<Server> server = StartServer(ServerTls());
   ASSERT_NE(server, nullptr);
-  absl::StatusOr<TestClient> socket = TestClient::Connect(server->port());
-  ASSERT_TRUE(socket.ok());
   absl::StatusOr<std::unique_ptr<TlsTestClient>> client =
-      TlsTestClient::Handshake(*std::move(socket), RawClientOptions(1));
+      TlsTestClient::Connect(server->port(), RawClientOptions(1));
   ASSERT_TRUE(client.ok()) << client.status();
   const std::string message = eddy::testing::RandomBytes(3000, 3);
-  ASSERT_TRUE((*client)->Write(message).ok());
-  absl::StatusOr<std::string> echoed = (*client)->ReadExactly(message.size());
+  absl::StatusOr<std::string> echoed = (*client)->RoundTrip(message);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_TRUE(*echoed == message);
   // The client's close_notify ends the echo, which answers with its own.
@@ -500,13 +497,10 @@ TEST_F(TlsTest, HandshakeSlowlorisIsClosedAtTheDeadlineWhileOthersAreServed) {
 TEST_F(TlsTest, GarbageAfterTheHandshakeClosesThatConnectionOnly) {
   std::unique_ptr<Server> server = StartServer(ServerTls());
   ASSERT_NE(server, nullptr);
-  absl::StatusOr<TestClient> socket = TestClient::Connect(server->port());
-  ASSERT_TRUE(socket.ok());
   absl::StatusOr<std::unique_ptr<TlsTestClient>> client =
-      TlsTestClient::Handshake(*std::move(socket), RawClientOptions());
+      TlsTestClient::Connect(server->port(), RawClientOptions());
   ASSERT_TRUE(client.ok()) << client.status();
-  ASSERT_TRUE((*client)->Write("ok").ok());
-  ASSERT_TRUE((*client)->ReadExactly(2).ok());
+  ASSERT_TRUE((*client)->RoundTrip("ok").ok());
   // An application-data record header, then bytes that decrypt to nothing.
   std::string garbage("\x17\x03\x03\x00\x40", 5);
   garbage += eddy::testing::RandomBytes(64, 4);
@@ -596,10 +590,8 @@ TEST_F(TlsTest, AClientThatNeverReadsIsHeldAtTheWaterMarks) {
                   }),
                   1, marks);
   ASSERT_NE(server, nullptr);
-  absl::StatusOr<TestClient> socket = TestClient::Connect(server->port());
-  ASSERT_TRUE(socket.ok());
   absl::StatusOr<std::unique_ptr<TlsTestClient>> client =
-      TlsTestClient::Handshake(*std::move(socket), RawClientOptions());
+      TlsTestClient::Connect(server->port(), RawClientOptions());
   ASSERT_TRUE(client.ok()) << client.status();
   ASSERT_TRUE((*client)->Write("go").ok());
   ASSERT_TRUE(Eventually([&] { return flooded.paused.load(); }));
@@ -669,8 +661,7 @@ TEST_F(TlsTest, StartTlsUpgradesInPlaceWithTheHelloInTheSameWrite) {
       TlsTestClient::Handshake(*std::move(socket), client_options);
   ASSERT_TRUE(client.ok()) << client.status();
   EXPECT_EQ((*client)->plaintext_reply(), "OK\n");
-  ASSERT_TRUE((*client)->Write("secret").ok());
-  absl::StatusOr<std::string> echoed = (*client)->ReadExactly(6);
+  absl::StatusOr<std::string> echoed = (*client)->RoundTrip("secret");
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(*echoed, "secret");
 }
@@ -689,10 +680,8 @@ TEST_F(TlsTest, ReloadGivesNewConnectionsTheNewCertificateAndKeepsOnError) {
   std::unique_ptr<Server> server = StartServer(tls);
   ASSERT_NE(server, nullptr);
   // Connected before the reload: served by the old certificate to the end.
-  absl::StatusOr<TestClient> socket = TestClient::Connect(server->port());
-  ASSERT_TRUE(socket.ok());
   absl::StatusOr<std::unique_ptr<TlsTestClient>> before =
-      TlsTestClient::Handshake(*std::move(socket), RawClientOptions());
+      TlsTestClient::Connect(server->port(), RawClientOptions());
   ASSERT_TRUE(before.ok()) << before.status();
 
   // A key that does not match the certificate: the old context stays.
@@ -721,8 +710,7 @@ TEST_F(TlsTest, ReloadGivesNewConnectionsTheNewCertificateAndKeepsOnError) {
   EXPECT_TRUE(absl::StrContains(info.peer_subject, "CN=eddy-other"))
       << info.peer_subject;
   // The connection from before still works with its own certificate.
-  ASSERT_TRUE((*before)->Write("still").ok());
-  absl::StatusOr<std::string> echoed = (*before)->ReadExactly(5);
+  absl::StatusOr<std::string> echoed = (*before)->RoundTrip("still");
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(*echoed, "still");
 }

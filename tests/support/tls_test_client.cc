@@ -73,6 +73,13 @@ absl::StatusOr<std::unique_ptr<TlsTestClient>> TlsTestClient::Handshake(
   }
 }
 
+absl::StatusOr<std::unique_ptr<TlsTestClient>> TlsTestClient::Connect(
+    uint16_t port, const Options& options, absl::Duration timeout) {
+  absl::StatusOr<TestClient> socket = TestClient::Connect(port);
+  if (!socket.ok()) return socket.status();
+  return Handshake(*std::move(socket), options, timeout);
+}
+
 absl::Status TlsTestClient::FlushOut() {
   BIO* out = SSL_get_wbio(ssl_);
   char* data = nullptr;
@@ -141,6 +148,12 @@ absl::StatusOr<std::string> TlsTestClient::ReadExactly(size_t n,
     }
   }
   return out;
+}
+
+absl::StatusOr<std::string> TlsTestClient::RoundTrip(absl::string_view message,
+                                                     absl::Duration timeout) {
+  if (absl::Status s = Write(message); !s.ok()) return s;
+  return ReadExactly(message.size(), timeout);
 }
 
 absl::Status TlsTestClient::SendCloseNotify() {

@@ -2,6 +2,7 @@
 #define EDDY_TESTS_SUPPORT_TLS_TEST_CLIENT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -38,11 +39,18 @@ class TlsTestClient {
   static absl::StatusOr<std::unique_ptr<TlsTestClient>> Handshake(
       TestClient socket, const Options& options,
       absl::Duration timeout = absl::Seconds(30));
+  // Connects to 127.0.0.1:`port` and completes a client handshake.
+  static absl::StatusOr<std::unique_ptr<TlsTestClient>> Connect(
+      uint16_t port, const Options& options,
+      absl::Duration timeout = absl::Seconds(30));
   ~TlsTestClient();
 
   absl::Status Write(absl::string_view plaintext);
   absl::StatusOr<std::string> ReadExactly(
       size_t n, absl::Duration timeout = absl::Seconds(30));
+  // Writes `message` and reads as many bytes back (from an echo server).
+  absl::StatusOr<std::string> RoundTrip(
+      absl::string_view message, absl::Duration timeout = absl::Seconds(30));
   // Sends close_notify.
   absl::Status SendCloseNotify();
   // Whether the server sent close_notify (then EOF) within `timeout`.

@@ -23,17 +23,10 @@ using Progress = TlsTransport::Progress;
 
 class TlsTransportTest : public eddy::testing::WithTestCertificates {
  protected:
-  TlsServerOptions ServerOptions() const {
-    TlsServerOptions options;
-    options.certificate_chain_file = certs_.server_cert;
-    options.private_key_file = certs_.server_key;
-    return options;
-  }
-
   // A connected pair, handshake done.
   void Connect() {
     absl::StatusOr<std::shared_ptr<const TlsContext>> server_context =
-        TlsContext::ForServer(ServerOptions());
+        TlsContext::ForServer(ServerTls());
     ASSERT_TRUE(server_context.ok()) << server_context.status();
     TlsClientOptions client_options;
     client_options.ca_file = certs_.ca;
@@ -132,25 +125,25 @@ TEST_F(TlsTransportTest, ACorruptedRecordIsABadRecord) {
 }
 
 TEST_F(TlsTransportTest, ContextErrorsNameTheFileAndTheReason) {
-  TlsServerOptions options = ServerOptions();
+  TlsServerOptions options = ServerTls();
   options.private_key_file = certs_.dir + "/nope.key";
   EXPECT_EQ(TlsContext::ForServer(options).status().message(),
             absl::StrCat("cannot read private key ", certs_.dir,
                          "/nope.key: No such file or directory"));
-  options = ServerOptions();
+  options = ServerTls();
   options.private_key_file = certs_.client_key;
   EXPECT_TRUE(absl::StrContains(
       TlsContext::ForServer(options).status().message(), "does not match"));
-  options = ServerOptions();
+  options = ServerTls();
   options.certificate_chain_file = certs_.server_key;  // not a certificate
   EXPECT_TRUE(absl::StartsWith(
       TlsContext::ForServer(options).status().message(),
       absl::StrCat("cannot use certificate chain ", certs_.server_key, ": ")));
-  options = ServerOptions();
+  options = ServerTls();
   options.client_certificates = ClientCertificates::kRequire;
   EXPECT_TRUE(absl::StrContains(
       TlsContext::ForServer(options).status().message(), "no client_ca_file"));
-  options = ServerOptions();
+  options = ServerTls();
   options.alpn = {std::string(300, 'a')};
   EXPECT_TRUE(absl::StrContains(
       TlsContext::ForServer(options).status().message(), "1 to 255 bytes"));
