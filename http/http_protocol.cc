@@ -452,9 +452,9 @@ void HttpConnectionHandler::WritePiece(Connection& conn, std::string piece) {
     streamed_bytes_ += piece.size();
     if (!stream_chunked_) {
       conn.Send(std::move(piece));
-    } else if (piece.size() < OutputQueue::kMoveThreshold) {
-      conn.Send(absl::StrCat(absl::Hex(piece.size()), "\r\n", piece, "\r\n"));
     } else {
+      // The size line fits a string's own buffer (no allocation); the piece
+      // is copied into the output when small and moved when large.
       conn.Send(absl::StrCat(absl::Hex(piece.size()), "\r\n"));
       conn.Send(std::move(piece));
       conn.Send("\r\n");

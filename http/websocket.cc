@@ -16,10 +16,6 @@
 namespace eddy::http {
 namespace {
 
-// Frames up to this size are sent as one string (one copy); larger
-// payloads are moved into the output after their header, uncopied.
-constexpr size_t kCopyBelow = 4096;
-
 // The connection's Handler once the handshake switched it to WebSocket:
 // reads frames, answers pings, runs the close handshake, and is the
 // session its WebSocketHandler sends through.
@@ -183,16 +179,12 @@ void WebSocketConnection::SendClose(int code, absl::string_view reason) {
 void WebSocketConnection::SendFrame(WebSocketOpcode opcode,
                                     std::string payload) {
   if (close_sent_ || conn_->closing()) return;
-  std::string frame;
-  if (payload.size() < kCopyBelow) {
-    frame.reserve(payload.size() + 4);
-    AppendWebSocketFrameHeader(opcode, /*fin=*/true, payload.size(), frame);
-    frame.append(payload);
-    conn_->Send(std::move(frame));
-    return;
-  }
-  AppendWebSocketFrameHeader(opcode, /*fin=*/true, payload.size(), frame);
-  conn_->Send(frame);
+  // At most 10 bytes: the string's own buffer holds it, no allocation.
+  std::string header;
+  AppendWebSocketFrameHeader(opcode, /*fin=*/true, payload.size(), header);
+  conn_->Send(header);
+  // Copied into the output when small, moved when large: either way no
+  // frame is assembled on the side.
   conn_->Send(std::move(payload));
 }
 
